@@ -1,0 +1,35 @@
+// The exact surface of the native addon (native/addon.cc). Only src/native.ts loads it.
+
+export interface NativeSompOptions {
+  /** p in score(j) = ‖Γ[:, j]‖_p / ‖w_j‖: 2 (the paper, default) or 1 (Tropp's SOMP). */
+  p?: 1 | 2;
+  /** Also return α (n×k, row-major) with W ≈ α · W[indices]. */
+  coefficients?: boolean;
+}
+
+export interface NativeSompResult {
+  /** Selected rows in selection order. */
+  indices: Int32Array;
+  /** Captured energy 1 − trace(Γ)/trace(G) after each step. */
+  energy: Float64Array;
+  /** True when fewer than k rows were picked by the score (the rows' rank is below k). */
+  rankDeficient: boolean;
+  /** How many picks the score made before the breakdown fill took over. */
+  greedyPicks: number;
+  /** "row": iteration on the n×n Gram; "column": on the m×m projected Gram (p = 2, m < n). */
+  form: "row" | "column";
+  /** α, n×k row-major, when options.coefficients was set. */
+  coefficients?: Float64Array;
+  gramSeconds: number;
+  selectSeconds: number;
+}
+
+export interface NativeBinding {
+  /** "openblas" or "portable". */
+  readonly backend: string;
+  somp(weights: Float32Array, n: number, m: number, k: number, options?: NativeSompOptions): Promise<NativeSompResult>;
+  sompSync(weights: Float32Array, n: number, m: number, k: number, options?: NativeSompOptions): NativeSompResult;
+  sompGram(gram: Float64Array, n: number, k: number, options?: NativeSompOptions): Promise<NativeSompResult>;
+  coefficients(weights: Float32Array, n: number, m: number, selected: Int32Array): Promise<Float64Array>;
+  measureGemmGflops(n: number, repeats: number): number;
+}

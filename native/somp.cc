@@ -1,0 +1,451 @@
+#include "somp.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "blas.h"
+#include "gram.h"
+#include "lstsq.h"
+
+namespace thin {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// The pick rule shared by both forms: the largest score wins; every score within
+// kTieTolerance of it is a tie, and a tie goes to the lowest original row index.
+// Candidates with a negative score are ineligible. Returns npos when none is eligible.
+constexpr size_t npos = std::numeric_limits<size_t>::max();
+size_t pick_best(const std::vector<double>& score, const std::vector<int32_t>& row_of, size_t count) {
+  double best = -1.0;
+  for (size_t i = 0; i < count; ++i) best = std::max(best, score[i]);
+  if (best < 0.0) return npos;
+  const double floor = best * (1.0 - kTieTolerance);
+  size_t chosen = npos;
+  for (size_t i = 0; i < count; ++i)
+    if (score[i] >= 0.0 && score[i] >= floor && (chosen == npos || row_of[i] < row_of[chosen])) chosen = i;
+  return chosen;
+}
+
+// ---------------------------------------------------------------------------------------
+// Row space: Γ = G − Σ d·dᵀ on the n×n Gram. Selected rows are swapped to the end, so the
+// live state is the leading (n−t)×(n−t) block, stored in its upper triangle only; each
+// step reads and writes that triangle exactly once (update fused with the column norms).
+
+template <ScoreNorm P>
+inline double norm_term(double x) {
+  if constexpr (P == ScoreNorm::L2) return x * x;
+  else return std::fabs(x);
+}
+
+// Rows [r0, r1) of the active block: Γ[i][j] −= d_i·d_j for j ≥ i, and the p-norm terms of
+// every updated entry added to both of its columns (the matrix is symmetric).
+template <ScoreNorm P>
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+// The hot loop of the whole package: one clone per instruction set, chosen at load time,
+// so a portable build still runs AVX2 code where the CPU has it.
+__attribute__((target_clones("avx2", "default")))
+#endif
+void update_rows(double* gamma, size_t ld, size_t active, const double* d, size_t r0, size_t r1,
+                 double* column_norms) {
+  for (size_t i = r0; i < r1; ++i) {
+    double* row = gamma + i * ld;
+    const double di = d[i];
+    const double diag = row[i] - di * di;
+    row[i] = diag;
+    double a0 = norm_term<P>(diag), a1 = 0, a2 = 0, a3 = 0;
+    size_t j = i + 1;
+    for (; j + 4 <= active; j += 4) {
+      const double x0 = row[j] - di * d[j], x1 = row[j + 1] - di * d[j + 1];
+      const double x2 = row[j + 2] - di * d[j + 2], x3 = row[j + 3] - di * d[j + 3];
+      row[j] = x0, row[j + 1] = x1, row[j + 2] = x2, row[j + 3] = x3;
+      const double f0 = norm_term<P>(x0), f1 = norm_term<P>(x1);
+      const double f2 = norm_term<P>(x2), f3 = norm_term<P>(x3);
+      a0 += f0, a1 += f1, a2 += f2, a3 += f3;
+      column_norms[j] += f0, column_norms[j + 1] += f1;
+      column_norms[j + 2] += f2, column_norms[j + 3] += f3;
+    }
+    for (; j < active; ++j) {
+      const double x = row[j] - di * d[j];
+      row[j] = x;
+      const double f = norm_term<P>(x);
+      a0 += f;
+      column_norms[j] += f;
+    }
+    column_norms[i] += (a0 + a1) + (a2 + a3);
+  }
+}
+
+// The triangle is split so both threads get the same number of entries: the first
+// thread's rows [0, r) hold a·r − r²/2 of a²/2 entries, half when r = a·(1 − 1/√2).
+constexpr size_t kThreadedMinEntries = 1u << 20;
+
+template <ScoreNorm P>
+void update_block(double* gamma, size_t ld, size_t active, const double* d, std::vector<double>& column_norms,
+                  std::vector<double>& scratch_norms) {
+  std::fill(column_norms.begin(), column_norms.begin() + active, 0.0);
+  const unsigned threads = std::min(2u, std::max(1u, std::thread::hardware_concurrency()));
+  if (threads < 2 || active * active / 2 < kThreadedMinEntries) {
+    update_rows<P>(gamma, ld, active, d, 0, active, column_norms.data());
+    return;
+  }
+  const size_t split = size_t(double(active) * (1.0 - std::sqrt(0.5)));
+  std::fill(scratch_norms.begin(), scratch_norms.begin() + active, 0.0);
+  std::thread helper([&] { update_rows<P>(gamma, ld, active, d, split, active, scratch_norms.data()); });
+  update_rows<P>(gamma, ld, active, d, 0, split, column_norms.data());
+  helper.join();
+  for (size_t j = 0; j < active; ++j) column_norms[j] += scratch_norms[j];
+}
+
+// Symmetric swap of positions p < q of the active block, upper triangle only, q the last
+// active position (so nothing lies to the right of column q that is still live).
+void swap_symmetric(double* g, size_t ld, size_t p, size_t q) {
+  for (size_t k = 0; k < p; ++k) std::swap(g[k * ld + p], g[k * ld + q]);
+  for (size_t k = p + 1; k < q; ++k) std::swap(g[p * ld + k], g[k * ld + q]);
+  std::swap(g[p * ld + p], g[q * ld + q]);
+}
+
+class RowSpacePursuit {
+ public:
+  // gamma: n×n with G in (at least) its upper triangle; consumed.
+  RowSpacePursuit(std::vector<double> gamma, size_t n, ScoreNorm norm, bool record_factor)
+      : gamma_(std::move(gamma)), n_(n), norm_(norm), record_factor_(record_factor),
+        row_of_(n), gram_diag_(n), column_norms_(n), scratch_(n), d_(n, 0.0), score_(n) {
+    for (size_t i = 0; i < n; ++i) {
+      row_of_[i] = int32_t(i);
+      gram_diag_[i] = gamma_[i * n + i];
+      trace_ += gram_diag_[i];
+    }
+    // Column norms of G itself: the same pass with d = 0.
+    update(n_);
+  }
+
+  SompResult run(size_t k) {
+    SompResult result;
+    result.form = SompForm::RowSpace;
+    if (record_factor_) factor_.assign(n_ * k, 0.0);
+    size_t active = n_;
+    double energy = trace_ > 0 ? 0.0 : 1.0;
+    bool broken = false;
+    for (size_t t = 0; t < k; ++t) {
+      broken = broken || max_residual(active) <= kBreakdownTolerance * trace_;
+      size_t pos = broken ? npos : pick_greedy(active);
+      if (pos == npos) {
+        broken = true;
+        pos = pick_fill(active);
+      }
+      const int32_t row = row_of_[pos];
+      if (!broken) {
+        energy = select(pos, active, t);
+        ++result.greedy_picks;
+      } else {
+        swap_to_end(pos, active - 1);
+      }
+      --active;
+      result.indices.push_back(row);
+      result.energy.push_back(energy);
+    }
+    result.rank_deficient = result.greedy_picks < k;
+    if (record_factor_) result.coefficients = std::move(factor_);
+    std::vector<double>().swap(gamma_);  // free n² doubles before α is solved
+    return result;
+  }
+
+ private:
+  void update(size_t active) {
+    if (norm_ == ScoreNorm::L2) update_block<ScoreNorm::L2>(gamma_.data(), n_, active, d_.data(), column_norms_, scratch_);
+    else update_block<ScoreNorm::L1>(gamma_.data(), n_, active, d_.data(), column_norms_, scratch_);
+  }
+
+  double max_residual(size_t active) const {
+    double largest = 0.0;
+    for (size_t i = 0; i < active; ++i) largest = std::max(largest, gamma_[i * n_ + i]);
+    return largest;
+  }
+
+  size_t pick_greedy(size_t active) {
+    const double eligible = kBreakdownTolerance * trace_;
+    for (size_t i = 0; i < active; ++i) {
+      const bool ok = gamma_[i * n_ + i] > eligible && gram_diag_[i] > 0.0;
+      const double norm = norm_ == ScoreNorm::L2 ? std::sqrt(column_norms_[i]) : column_norms_[i];
+      score_[i] = ok ? norm / std::sqrt(gram_diag_[i]) : -1.0;
+    }
+    return pick_best(score_, row_of_, active);
+  }
+
+  // After breakdown: the largest remaining row norm, ties to the lowest index.
+  size_t pick_fill(size_t active) {
+    for (size_t i = 0; i < active; ++i) score_[i] = gram_diag_[i];
+    return pick_best(score_, row_of_, active);
+  }
+
+  void swap_to_end(size_t pos, size_t last) {
+    if (pos != last) {
+      swap_symmetric(gamma_.data(), n_, pos, last);
+      std::swap(row_of_[pos], row_of_[last]);
+      std::swap(gram_diag_[pos], gram_diag_[last]);
+    }
+  }
+
+  // One greedy step at position pos: Γ ← Γ − d·dᵀ with d = Γ[:, pos]/sqrt(Γ[pos, pos]).
+  double select(size_t pos, size_t active, size_t t) {
+    const double pivot = gamma_[pos * n_ + pos];
+    const double root = std::sqrt(pivot);
+    for (size_t i = 0; i < active; ++i)
+      d_[i] = (i <= pos ? gamma_[i * n_ + pos] : gamma_[pos * n_ + i]) / root;
+    const size_t last = active - 1;
+    swap_to_end(pos, last);
+    std::swap(d_[pos], d_[last]);
+    if (record_factor_) {
+      const size_t k = factor_.size() / n_;
+      for (size_t i = 0; i < last; ++i) factor_[size_t(row_of_[i]) * k + t] = d_[i];
+      factor_[size_t(row_of_[last]) * k + t] = root;
+    }
+    update(last);
+    double remaining = 0.0;
+    for (size_t i = 0; i < last; ++i) remaining += gamma_[i * n_ + i];
+    return 1.0 - std::max(0.0, remaining) / trace_;
+  }
+
+  std::vector<double> gamma_;
+  size_t n_;
+  ScoreNorm norm_;
+  bool record_factor_;
+  std::vector<int32_t> row_of_;     // original row index at each position
+  std::vector<double> gram_diag_;   // G[j, j] = ‖w_j‖², by position
+  std::vector<double> column_norms_, scratch_, d_, score_;
+  std::vector<double> factor_;      // n×k Cholesky columns, by original row
+  double trace_ = 0.0;
+};
+
+// ---------------------------------------------------------------------------------------
+// Column space (p = 2): with P the projector off the selected rows and A = WᵀW,
+// ‖Γ[:, j]‖² = w_jᵀ·(P·A·P)·w_j and Γ[j, j] = ‖P·w_j‖². Both are kept per row and
+// downdated with one product of W by [q, B·q] per step, B = P·A·P (m×m) updated by a
+// symmetric rank-2 step. Cost per step O(n·m + m²) instead of O(n²).
+
+class ColumnSpacePursuit {
+ public:
+  ColumnSpacePursuit(const float* w, size_t n, size_t m)
+      : n_(n), m_(m), w_(n * m), b_(m * m, 0.0), residual_(n), score_sq_(n), score_ref_(n),
+        gram_diag_(n), selected_(n, false), row_of_(n), score_(n) {
+    for (size_t i = 0; i < n * m; ++i) w_[i] = double(w[i]);
+    blas::syrk_upper_add(false, m, n, w_.data(), m, b_.data(), m);
+    mirror_upper(b_.data(), m);
+    constexpr size_t kRows = 256;
+    std::vector<double> wb(std::min(n, kRows) * m);
+    for (size_t r0 = 0; r0 < n; r0 += kRows) {
+      const size_t rows = std::min(kRows, n - r0);
+      blas::gemm(false, false, rows, m, m, 1.0, &w_[r0 * m], m, b_.data(), m, 0.0, wb.data(), m);
+      for (size_t r = 0; r < rows; ++r) {
+        const double* wr = &w_[(r0 + r) * m];
+        double sq = 0.0, quad = 0.0;
+        for (size_t c = 0; c < m; ++c) sq += wr[c] * wr[c], quad += wb[r * m + c] * wr[c];
+        gram_diag_[r0 + r] = residual_[r0 + r] = sq;
+        score_sq_[r0 + r] = score_ref_[r0 + r] = quad;
+      }
+    }
+    for (size_t i = 0; i < n; ++i) trace_ += gram_diag_[i], row_of_[i] = int32_t(i);
+  }
+
+  SompResult run(size_t k) {
+    SompResult result;
+    result.form = SompForm::ColumnSpace;
+    factor_.assign(n_ * k, 0.0);
+    basis_.assign(k * m_, 0.0);
+    std::vector<double> qv(2 * m_), uz(2 * n_), x(m_);
+    double energy = trace_ > 0 ? 0.0 : 1.0;
+    bool broken = false;
+    for (size_t t = 0; t < k; ++t) {
+      broken = broken || max_residual() <= kBreakdownTolerance * trace_;
+      size_t s = broken ? npos : pick_greedy();
+      if (s != npos && !project(s, t, x)) s = npos;
+      if (s == npos) {
+        broken = true;
+        s = pick_fill();
+      } else {
+        energy = step(s, t, x, qv, uz);
+        ++result.greedy_picks;
+      }
+      selected_[s] = true;
+      result.indices.push_back(int32_t(s));
+      result.energy.push_back(energy);
+    }
+    result.rank_deficient = result.greedy_picks < k;
+    coefficients_ = std::move(factor_);
+    return result;
+  }
+
+  std::vector<double>& factor() { return coefficients_; }
+
+ private:
+  double max_residual() const {
+    double largest = 0.0;
+    for (size_t i = 0; i < n_; ++i)
+      if (!selected_[i]) largest = std::max(largest, residual_[i]);
+    return largest;
+  }
+
+  size_t pick_greedy() {
+    const double eligible = kBreakdownTolerance * trace_;
+    for (size_t i = 0; i < n_; ++i) {
+      const bool ok = !selected_[i] && residual_[i] > eligible && gram_diag_[i] > 0.0;
+      if (ok && score_sq_[i] < 1e-4 * score_ref_[i]) refresh_score(i);
+      score_[i] = ok ? std::sqrt(std::max(0.0, score_sq_[i]) / gram_diag_[i]) : -1.0;
+    }
+    return pick_best(score_, row_of_, n_);
+  }
+
+  size_t pick_fill() {
+    for (size_t i = 0; i < n_; ++i) score_[i] = selected_[i] ? -1.0 : gram_diag_[i];
+    return pick_best(score_, row_of_, n_);
+  }
+
+  // A downdated score that fell by orders of magnitude has lost digits to cancellation;
+  // recompute it from B, which is updated explicitly and keeps its accuracy.
+  void refresh_score(size_t i) {
+    std::vector<double> bw(m_);
+    const double* wi = &w_[i * m_];
+    blas::symv_upper(m_, b_.data(), m_, wi, bw.data());
+    double quad = 0.0;
+    for (size_t c = 0; c < m_; ++c) quad += bw[c] * wi[c];
+    score_sq_[i] = score_ref_[i] = quad;
+  }
+
+  // x = P·w_s, by Gram–Schmidt twice against the basis so far. False if it vanished.
+  bool project(size_t s, size_t t, std::vector<double>& x) {
+    const double* ws = &w_[s * m_];
+    std::copy(ws, ws + m_, x.begin());
+    for (int pass = 0; pass < 2; ++pass)
+      for (size_t i = 0; i < t; ++i) {
+        const double* q = &basis_[i * m_];
+        double c = 0.0;
+        for (size_t j = 0; j < m_; ++j) c += q[j] * x[j];
+        for (size_t j = 0; j < m_; ++j) x[j] -= c * q[j];
+      }
+    double sq = 0.0;
+    for (double v : x) sq += v * v;
+    return sq > kBreakdownTolerance * trace_;
+  }
+
+  double step(size_t s, size_t t, std::vector<double>& x, std::vector<double>& qv, std::vector<double>& uz) {
+    double norm = 0.0;
+    for (double v : x) norm += v * v;
+    norm = std::sqrt(norm);
+    double* q = qv.data();
+    double* v = qv.data() + m_;
+    for (size_t j = 0; j < m_; ++j) q[j] = x[j] / norm;
+    blas::symv_upper(m_, b_.data(), m_, q, v);
+    double c = 0.0;
+    for (size_t j = 0; j < m_; ++j) c += q[j] * v[j];
+    // [u z] = W·[q v]: u = d = Γ[:, s]/sqrt(Γ[s, s]), z = W·B·q.
+    blas::gemm(false, true, n_, 2, m_, 1.0, w_.data(), m_, qv.data(), m_, 0.0, uz.data(), 2);
+    const size_t k = factor_.size() / n_;
+    double remaining = 0.0;
+    for (size_t i = 0; i < n_; ++i) {
+      if (selected_[i]) continue;
+      const double u = i == s ? norm : uz[2 * i];
+      const double z = uz[2 * i + 1];
+      factor_[i * k + t] = u;
+      residual_[i] -= u * u;
+      score_sq_[i] += -2.0 * z * u + c * u * u;
+      if (i != s) remaining += std::max(0.0, residual_[i]);
+    }
+    residual_[s] = 0.0;
+    // B ← B − v·qᵀ − q·vᵀ + c·q·qᵀ = B − (y·qᵀ + q·yᵀ) with y = v − (c/2)·q.
+    for (size_t j = 0; j < m_; ++j) v[j] -= 0.5 * c * q[j];
+    blas::syr2_upper(m_, -1.0, v, q, b_.data(), m_);
+    std::copy(q, q + m_, &basis_[t * m_]);
+    return 1.0 - remaining / trace_;
+  }
+
+  size_t n_, m_;
+  std::vector<double> w_;                 // W widened to double, n×m
+  std::vector<double> b_;                 // P·A·P, m×m (upper triangle live)
+  std::vector<double> residual_;          // Γ[j, j]
+  std::vector<double> score_sq_, score_ref_;  // ‖Γ[:, j]‖², and its value when last exact
+  std::vector<double> gram_diag_;
+  std::vector<bool> selected_;
+  std::vector<int32_t> row_of_;           // identity; pick_best compares row indices
+  std::vector<double> score_;
+  std::vector<double> factor_, basis_, coefficients_;
+  double trace_ = 0.0;
+};
+
+// Estimated memory traffic / flops of each form; the column form also has to fit in the
+// 2·n² doubles the row form would use.
+bool column_space_is_cheaper(size_t n, size_t m, size_t k, ScoreNorm norm) {
+  if (norm != ScoreNorm::L2 || m >= n) return false;
+  const double dn = double(n), dm = double(m), dk = double(k);
+  const double row_cost = dn * dn * dm + (dn * dn * dn - (dn - dk) * (dn - dk) * (dn - dk)) / 3.0;
+  const double column_cost = dm * dm * dn + dk * (2.0 * dn * dm + 3.0 * dm * dm + dk * dm);
+  const double column_memory = dn * dm + dm * dm + dn * dk + dk * dm;
+  return column_cost < row_cost && column_memory <= 2.0 * dn * dn;
+}
+
+void check_sizes(size_t n, size_t k) {
+  if (n == 0) throw std::invalid_argument("n must be at least 1");
+  if (k == 0 || k > n) throw std::invalid_argument("k must be between 1 and n = " + std::to_string(n));
+}
+
+}  // namespace
+
+SompResult somp_weights(const float* w, size_t n, size_t m, size_t k, const SompOptions& options) {
+  check_sizes(n, k);
+  if (m == 0) throw std::invalid_argument("m must be at least 1");
+  if (column_space_is_cheaper(n, m, k, options.norm)) {
+    auto start = Clock::now();
+    ColumnSpacePursuit pursuit(w, n, m);
+    const double gram_seconds = seconds_since(start);
+    start = Clock::now();
+    SompResult result = pursuit.run(k);
+    if (options.want_coefficients) {
+      coefficients_from_factor(pursuit.factor(), n, result.indices);
+      result.coefficients = std::move(pursuit.factor());
+    }
+    result.gram_seconds = gram_seconds;
+    result.select_seconds = seconds_since(start);
+    return result;
+  }
+  auto start = Clock::now();
+  std::vector<double> gram(n * n);
+  row_gram(w, n, m, gram.data());
+  const double gram_seconds = seconds_since(start);
+  start = Clock::now();
+  RowSpacePursuit pursuit(std::move(gram), n, options.norm, options.want_coefficients);
+  SompResult result = pursuit.run(k);
+  if (options.want_coefficients) coefficients_from_factor(result.coefficients, n, result.indices);
+  result.gram_seconds = gram_seconds;
+  result.select_seconds = seconds_since(start);
+  return result;
+}
+
+SompResult somp_gram(const double* g, size_t n, size_t k, const SompOptions& options) {
+  check_sizes(n, k);
+  for (size_t i = 0; i < n; ++i) {
+    if (!(g[i * n + i] >= 0.0))
+      throw std::invalid_argument("gram has a negative diagonal entry at " + std::to_string(i));
+    for (size_t j = i + 1; j < n; ++j) {
+      const double a = g[i * n + j], b = g[j * n + i];
+      if (std::fabs(a - b) > 1e-9 * (std::fabs(a) + std::fabs(b)) + 1e-300)
+        throw std::invalid_argument("gram is not symmetric at (" + std::to_string(i) + ", " + std::to_string(j) + ")");
+    }
+  }
+  auto start = Clock::now();
+  RowSpacePursuit pursuit(std::vector<double>(g, g + n * n), n, options.norm, options.want_coefficients);
+  SompResult result = pursuit.run(k);
+  if (options.want_coefficients) coefficients_from_factor(result.coefficients, n, result.indices);
+  result.select_seconds = seconds_since(start);
+  return result;
+}
+
+}  // namespace thin
