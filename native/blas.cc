@@ -17,10 +17,10 @@ const char* backend() { return ONNX_THIN_BLAS_BACKEND; }
 
 #ifdef ONNX_THIN_HAVE_CBLAS
 
-void syrk_upper_add(bool a_is_rows_by_k, size_t n, size_t k, const double* a, size_t lda,
-                    double* c, size_t ldc) {
+void syrk_upper(bool a_is_rows_by_k, size_t n, size_t k, double alpha, const double* a, size_t lda,
+                double* c, size_t ldc) {
   cblas_dsyrk(CblasRowMajor, CblasUpper, a_is_rows_by_k ? CblasNoTrans : CblasTrans, int(n),
-              int(k), 1.0, a, int(lda), 1.0, c, int(ldc));
+              int(k), alpha, a, int(lda), 1.0, c, int(ldc));
 }
 
 void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, double alpha,
@@ -70,22 +70,22 @@ void axpy(double alpha, const double* x, double* y, size_t len) {
 constexpr size_t kTile = 64;
 }  // namespace
 
-void syrk_upper_add(bool a_is_rows_by_k, size_t n, size_t k, const double* a, size_t lda,
-                    double* c, size_t ldc) {
+void syrk_upper(bool a_is_rows_by_k, size_t n, size_t k, double alpha, const double* a, size_t lda,
+                double* c, size_t ldc) {
   if (a_is_rows_by_k) {
     // C[i][j] += <row i, row j>, tiled so both row blocks stay in cache.
     for (size_t ib = 0; ib < n; ib += kTile)
       for (size_t jb = ib; jb < n; jb += kTile)
         for (size_t i = ib; i < std::min(n, ib + kTile); ++i)
           for (size_t j = std::max(i, jb); j < std::min(n, jb + kTile); ++j)
-            c[i * ldc + j] += dot(a + i * lda, a + j * lda, k);
+            c[i * ldc + j] += alpha * dot(a + i * lda, a + j * lda, k);
   } else {
     // C += Σ_r a_rᵀ a_r: one outer product per row of A, contiguous in j.
     for (size_t ib = 0; ib < n; ib += kTile)
       for (size_t r = 0; r < k; ++r) {
         const double* row = a + r * lda;
         for (size_t i = ib; i < std::min(n, ib + kTile); ++i)
-          if (row[i] != 0.0) axpy(row[i], row + i, c + i * ldc + i, n - i);
+          if (row[i] != 0.0) axpy(alpha * row[i], row + i, c + i * ldc + i, n - i);
       }
   }
 }

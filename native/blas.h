@@ -10,10 +10,10 @@ namespace thin::blas {
 // "openblas" or "portable": what this build was linked with.
 const char* backend();
 
-// C(n×n, upper triangle) += A·Aᵀ when a_is_rows_by_k (A is n×k),
-// or += Aᵀ·A when not (A is k×n). The lower triangle of C is not touched.
-void syrk_upper_add(bool a_is_rows_by_k, size_t n, size_t k, const double* a, size_t lda,
-                    double* c, size_t ldc);
+// C(n×n, upper triangle) += alpha·A·Aᵀ when a_is_rows_by_k (A is n×k),
+// or += alpha·Aᵀ·A when not (A is k×n). The lower triangle of C is not touched.
+void syrk_upper(bool a_is_rows_by_k, size_t n, size_t k, double alpha, const double* a, size_t lda,
+                double* c, size_t ldc);
 
 // C(M×N) = alpha·op(A)·op(B) + beta·C, op = transpose when the flag is set.
 void gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, double alpha,

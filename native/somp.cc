@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <cstring>
 
 #include "blas.h"
 #include "gram.h"
@@ -38,8 +39,24 @@ size_t pick_best(const std::vector<double>& score, const std::vector<int32_t>& r
 
 // ---------------------------------------------------------------------------------------
 // Row space: Γ = G − Σ d·dᵀ on the n×n Gram. Selected rows are swapped to the end, so the
-// live state is the leading (n−t)×(n−t) block, stored in its upper triangle only; each
-// step reads and writes that triangle exactly once (update fused with the column norms).
+// live state is the leading a×a block (a = n − t), stored in its upper triangle only.
+// At these sizes a step is bound by memory traffic over that triangle, so:
+//  - p = 1 needs every entry of the updated Γ each step: one fused pass reads and writes
+//    the triangle once (rank-one update and column sums together);
+//  - p = 2 only needs ‖Γ[:, j]‖², which downdates exactly as
+//        ‖Γ'[:, j]‖² = ‖Γ[:, j]‖² − 2·d_j·(Γ·d)_j + d_j²·‖d‖²,
+//    so Γ stays stale for a block of steps, with the pending d's in a panel D; a step
+//    costs one read-only pass (Γ·d = Γ_stale·d − D·(Dᵀ·d)), and every kBlock steps one
+//    dsyrk applies D and an exact pass refreshes the norms. Measured on 4096×25088,
+//    k = 2048: 6.1 s → see README for the current figure.
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+// The hot loops of the package: one clone per instruction set, picked at load time, so
+// a portable build still runs AVX2 code where the CPU has it.
+#define THIN_HOT_LOOP __attribute__((target_clones("arch=haswell", "default")))
+#else
+#define THIN_HOT_LOOP
+#endif
 
 template <ScoreNorm P>
 inline double norm_term(double x) {
@@ -47,16 +64,14 @@ inline double norm_term(double x) {
   else return std::fabs(x);
 }
 
-// Rows [r0, r1) of the active block: Γ[i][j] −= d_i·d_j for j ≥ i, and the p-norm terms of
-// every updated entry added to both of its columns (the matrix is symmetric).
+// Each kernel handles rows [r0, r1) of the a×a upper triangle and adds per-column results
+// into `out`, so two threads can take disjoint rows with separate outputs.
+
+// Γ[i][j] −= d_i·d_j for j ≥ i, and each updated entry's p-norm term added to both of its
+// columns (the matrix is symmetric).
 template <ScoreNorm P>
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-// The hot loop of the whole package: one clone per instruction set, chosen at load time,
-// so a portable build still runs AVX2 code where the CPU has it.
-__attribute__((target_clones("avx2", "default")))
-#endif
-void update_rows(double* gamma, size_t ld, size_t active, const double* d, size_t r0, size_t r1,
-                 double* column_norms) {
+THIN_HOT_LOOP void update_rows(double* gamma, size_t ld, size_t a, const double* d, size_t r0, size_t r1,
+                               double* out) {
   for (size_t i = r0; i < r1; ++i) {
     double* row = gamma + i * ld;
     const double di = d[i];
@@ -64,46 +79,122 @@ void update_rows(double* gamma, size_t ld, size_t active, const double* d, size_
     row[i] = diag;
     double a0 = norm_term<P>(diag), a1 = 0, a2 = 0, a3 = 0;
     size_t j = i + 1;
-    for (; j + 4 <= active; j += 4) {
+    for (; j + 4 <= a; j += 4) {
       const double x0 = row[j] - di * d[j], x1 = row[j + 1] - di * d[j + 1];
       const double x2 = row[j + 2] - di * d[j + 2], x3 = row[j + 3] - di * d[j + 3];
       row[j] = x0, row[j + 1] = x1, row[j + 2] = x2, row[j + 3] = x3;
       const double f0 = norm_term<P>(x0), f1 = norm_term<P>(x1);
       const double f2 = norm_term<P>(x2), f3 = norm_term<P>(x3);
       a0 += f0, a1 += f1, a2 += f2, a3 += f3;
-      column_norms[j] += f0, column_norms[j + 1] += f1;
-      column_norms[j + 2] += f2, column_norms[j + 3] += f3;
+      out[j] += f0, out[j + 1] += f1, out[j + 2] += f2, out[j + 3] += f3;
     }
-    for (; j < active; ++j) {
+    for (; j < a; ++j) {
       const double x = row[j] - di * d[j];
       row[j] = x;
       const double f = norm_term<P>(x);
       a0 += f;
-      column_norms[j] += f;
+      out[j] += f;
     }
-    column_norms[i] += (a0 + a1) + (a2 + a3);
+    out[i] += (a0 + a1) + (a2 + a3);
   }
 }
 
-// The triangle is split so both threads get the same number of entries: the first
-// thread's rows [0, r) hold a·r − r²/2 of a²/2 entries, half when r = a·(1 − 1/√2).
+// The p-norm terms of every entry, read only.
+template <ScoreNorm P>
+THIN_HOT_LOOP void norm_rows(const double* gamma, size_t ld, size_t a, size_t r0, size_t r1, double* out) {
+  for (size_t i = r0; i < r1; ++i) {
+    const double* row = gamma + i * ld;
+    double a0 = norm_term<P>(row[i]), a1 = 0, a2 = 0, a3 = 0;
+    size_t j = i + 1;
+    for (; j + 4 <= a; j += 4) {
+      const double f0 = norm_term<P>(row[j]), f1 = norm_term<P>(row[j + 1]);
+      const double f2 = norm_term<P>(row[j + 2]), f3 = norm_term<P>(row[j + 3]);
+      a0 += f0, a1 += f1, a2 += f2, a3 += f3;
+      out[j] += f0, out[j + 1] += f1, out[j + 2] += f2, out[j + 3] += f3;
+    }
+    for (; j < a; ++j) {
+      const double f = norm_term<P>(row[j]);
+      a0 += f;
+      out[j] += f;
+    }
+    out[i] += (a0 + a1) + (a2 + a3);
+  }
+}
+
+// Four doubles as one value: GCC lowers it to AVX2 in the avx2 clone and to SSE2 pairs in
+// the default one, and the explicit lanes let the reductions vectorise without
+// -ffast-math (each lane is a fixed partial sum, so results are reproducible per build).
+typedef double Lanes __attribute__((vector_size(32)));
+inline Lanes load_lanes(const double* p) {
+  Lanes v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store_lanes(double* p, Lanes v) { std::memcpy(p, &v, sizeof v); }
+inline double lane_sum(Lanes v) { return (v[0] + v[1]) + (v[2] + v[3]); }
+
+// out += Γ·x, read only. Four rows at a time, as BLAS symv kernels do: each out[j] and x[j]
+// is then loaded once per four rows instead of once per row.
+THIN_HOT_LOOP void symv_rows(const double* gamma, size_t ld, size_t a, const double* x, size_t r0, size_t r1,
+                             double* out) {
+  size_t i = r0;
+  for (; i + 4 <= r1; i += 4) {
+    const double* g[4] = {gamma + i * ld, gamma + (i + 1) * ld, gamma + (i + 2) * ld, gamma + (i + 3) * ld};
+    double head[4] = {0, 0, 0, 0};
+    for (size_t r = 0; r < 4; ++r)  // the 4×4 diagonal block
+      for (size_t c = r; c < 4; ++c) {
+        const double v = g[r][i + c];
+        head[r] += v * x[i + c];
+        if (c != r) out[i + c] += v * x[i + r];
+      }
+    const Lanes x0 = Lanes{} + x[i], x1 = Lanes{} + x[i + 1], x2 = Lanes{} + x[i + 2], x3 = Lanes{} + x[i + 3];
+    Lanes s0{}, s1{}, s2{}, s3{};
+    size_t j = i + 4;
+    for (; j + 4 <= a; j += 4) {
+      const Lanes v0 = load_lanes(g[0] + j), v1 = load_lanes(g[1] + j);
+      const Lanes v2 = load_lanes(g[2] + j), v3 = load_lanes(g[3] + j);
+      const Lanes xj = load_lanes(x + j);
+      s0 += v0 * xj, s1 += v1 * xj, s2 += v2 * xj, s3 += v3 * xj;
+      store_lanes(out + j, load_lanes(out + j) + ((v0 * x0 + v1 * x1) + (v2 * x2 + v3 * x3)));
+    }
+    double t[4] = {lane_sum(s0), lane_sum(s1), lane_sum(s2), lane_sum(s3)};
+    for (; j < a; ++j) {
+      double o = 0.0;
+      for (size_t r = 0; r < 4; ++r) t[r] += g[r][j] * x[j], o += g[r][j] * x[i + r];
+      out[j] += o;
+    }
+    for (size_t r = 0; r < 4; ++r) out[i + r] += head[r] + t[r];
+  }
+  for (; i < r1; ++i) {  // the last rows, one at a time
+    const double* row = gamma + i * ld;
+    double acc = row[i] * x[i];
+    for (size_t j = i + 1; j < a; ++j) {
+      acc += row[j] * x[j];
+      out[j] += row[j] * x[i];
+    }
+    out[i] += acc;
+  }
+}
+
+// Runs kernel(r0, r1, out) over the rows of an a×a triangle into `out` (zeroed first),
+// on two threads when the triangle is large. The split gives both threads the same number
+// of entries: rows [0, r) hold a·r − r²/2 of a²/2 when r = a·(1 − 1/√2).
 constexpr size_t kThreadedMinEntries = 1u << 20;
 
-template <ScoreNorm P>
-void update_block(double* gamma, size_t ld, size_t active, const double* d, std::vector<double>& column_norms,
-                  std::vector<double>& scratch_norms) {
-  std::fill(column_norms.begin(), column_norms.begin() + active, 0.0);
-  const unsigned threads = std::min(2u, std::max(1u, std::thread::hardware_concurrency()));
-  if (threads < 2 || active * active / 2 < kThreadedMinEntries) {
-    update_rows<P>(gamma, ld, active, d, 0, active, column_norms.data());
+template <typename Kernel>
+void over_triangle(size_t a, std::vector<double>& out, std::vector<double>& scratch, Kernel kernel) {
+  std::fill(out.begin(), out.begin() + a, 0.0);
+  const bool threaded = std::thread::hardware_concurrency() >= 2 && a * a / 2 >= kThreadedMinEntries;
+  if (!threaded) {
+    kernel(size_t(0), a, out.data());
     return;
   }
-  const size_t split = size_t(double(active) * (1.0 - std::sqrt(0.5)));
-  std::fill(scratch_norms.begin(), scratch_norms.begin() + active, 0.0);
-  std::thread helper([&] { update_rows<P>(gamma, ld, active, d, split, active, scratch_norms.data()); });
-  update_rows<P>(gamma, ld, active, d, 0, split, column_norms.data());
+  const size_t split = size_t(double(a) * (1.0 - std::sqrt(0.5)));
+  std::fill(scratch.begin(), scratch.begin() + a, 0.0);
+  std::thread helper([&] { kernel(split, a, scratch.data()); });
+  kernel(size_t(0), split, out.data());
   helper.join();
-  for (size_t j = 0; j < active; ++j) column_norms[j] += scratch_norms[j];
+  for (size_t j = 0; j < a; ++j) out[j] += scratch[j];
 }
 
 // Symmetric swap of positions p < q of the active block, upper triangle only, q the last
@@ -114,19 +205,26 @@ void swap_symmetric(double* g, size_t ld, size_t p, size_t q) {
   std::swap(g[p * ld + p], g[q * ld + q]);
 }
 
+// Pending updates applied per dsyrk: larger blocks mean fewer write passes, smaller ones
+// less work per step on the panel (2·a·block flops).
+constexpr size_t kBlock = 32;
+// A downdated ‖Γ[:, j]‖² that fell below this fraction of its last exact value has lost
+// that many digits to cancellation; the block is flushed so every norm is exact again.
+constexpr double kRefreshRatio = 1e-6;
+
 class RowSpacePursuit {
  public:
   // gamma: n×n with G in (at least) its upper triangle; consumed.
   RowSpacePursuit(std::vector<double> gamma, size_t n, ScoreNorm norm, bool record_factor)
-      : gamma_(std::move(gamma)), n_(n), norm_(norm), record_factor_(record_factor),
-        row_of_(n), gram_diag_(n), column_norms_(n), scratch_(n), d_(n, 0.0), score_(n) {
+      : gamma_(std::move(gamma)), n_(n), norm_(norm), record_factor_(record_factor), row_of_(n),
+        gram_diag_(n), residual_(n), col_norm_(n), col_norm_exact_(n), d_(n, 0.0), v_(n),
+        score_(n), scratch_(n), pending_(norm == ScoreNorm::L2 ? n * kBlock : 0) {
     for (size_t i = 0; i < n; ++i) {
       row_of_[i] = int32_t(i);
-      gram_diag_[i] = gamma_[i * n + i];
+      gram_diag_[i] = residual_[i] = gamma_[i * n + i];
       trace_ += gram_diag_[i];
     }
-    // Column norms of G itself: the same pass with d = 0.
-    update(n_);
+    exact_norms(n);
   }
 
   SompResult run(size_t k) {
@@ -143,15 +241,14 @@ class RowSpacePursuit {
         broken = true;
         pos = pick_fill(active);
       }
-      const int32_t row = row_of_[pos];
+      result.indices.push_back(row_of_[pos]);
       if (!broken) {
-        energy = select(pos, active, t);
+        energy = norm_ == ScoreNorm::L2 ? step_lazy(pos, active, t) : step_eager(pos, active, t);
         ++result.greedy_picks;
       } else {
         swap_to_end(pos, active - 1);
       }
       --active;
-      result.indices.push_back(row);
       result.energy.push_back(energy);
     }
     result.rank_deficient = result.greedy_picks < k;
@@ -161,22 +258,15 @@ class RowSpacePursuit {
   }
 
  private:
-  void update(size_t active) {
-    if (norm_ == ScoreNorm::L2) update_block<ScoreNorm::L2>(gamma_.data(), n_, active, d_.data(), column_norms_, scratch_);
-    else update_block<ScoreNorm::L1>(gamma_.data(), n_, active, d_.data(), column_norms_, scratch_);
-  }
-
   double max_residual(size_t active) const {
-    double largest = 0.0;
-    for (size_t i = 0; i < active; ++i) largest = std::max(largest, gamma_[i * n_ + i]);
-    return largest;
+    return *std::max_element(residual_.begin(), residual_.begin() + active);
   }
 
   size_t pick_greedy(size_t active) {
     const double eligible = kBreakdownTolerance * trace_;
     for (size_t i = 0; i < active; ++i) {
-      const bool ok = gamma_[i * n_ + i] > eligible && gram_diag_[i] > 0.0;
-      const double norm = norm_ == ScoreNorm::L2 ? std::sqrt(column_norms_[i]) : column_norms_[i];
+      const bool ok = residual_[i] > eligible && gram_diag_[i] > 0.0;
+      const double norm = norm_ == ScoreNorm::L2 ? std::sqrt(std::max(0.0, col_norm_[i])) : col_norm_[i];
       score_[i] = ok ? norm / std::sqrt(gram_diag_[i]) : -1.0;
     }
     return pick_best(score_, row_of_, active);
@@ -184,36 +274,110 @@ class RowSpacePursuit {
 
   // After breakdown: the largest remaining row norm, ties to the lowest index.
   size_t pick_fill(size_t active) {
-    for (size_t i = 0; i < active; ++i) score_[i] = gram_diag_[i];
+    std::copy(gram_diag_.begin(), gram_diag_.begin() + active, score_.begin());
     return pick_best(score_, row_of_, active);
   }
 
-  void swap_to_end(size_t pos, size_t last) {
-    if (pos != last) {
-      swap_symmetric(gamma_.data(), n_, pos, last);
-      std::swap(row_of_[pos], row_of_[last]);
-      std::swap(gram_diag_[pos], gram_diag_[last]);
-    }
+  // Column norms and residuals recomputed from Γ, which must hold no pending updates.
+  void exact_norms(size_t active) {
+    if (norm_ == ScoreNorm::L2)
+      over_triangle(active, col_norm_, scratch_, [&](size_t r0, size_t r1, double* out) {
+        norm_rows<ScoreNorm::L2>(gamma_.data(), n_, active, r0, r1, out);
+      });
+    else
+      over_triangle(active, col_norm_, scratch_, [&](size_t r0, size_t r1, double* out) {
+        norm_rows<ScoreNorm::L1>(gamma_.data(), n_, active, r0, r1, out);
+      });
+    std::copy(col_norm_.begin(), col_norm_.begin() + active, col_norm_exact_.begin());
+    for (size_t i = 0; i < active; ++i) residual_[i] = gamma_[i * n_ + i];
   }
 
-  // One greedy step at position pos: Γ ← Γ − d·dᵀ with d = Γ[:, pos]/sqrt(Γ[pos, pos]).
-  double select(size_t pos, size_t active, size_t t) {
-    const double pivot = gamma_[pos * n_ + pos];
-    const double root = std::sqrt(pivot);
-    for (size_t i = 0; i < active; ++i)
-      d_[i] = (i <= pos ? gamma_[i * n_ + pos] : gamma_[pos * n_ + i]) / root;
+  // Γ(i, j) of the stored (possibly stale) upper triangle.
+  double stored(size_t i, size_t j) const { return i <= j ? gamma_[i * n_ + j] : gamma_[j * n_ + i]; }
+
+  void swap_to_end(size_t pos, size_t last) {
+    if (pos == last) return;
+    swap_symmetric(gamma_.data(), n_, pos, last);
+    for (auto* values : {&gram_diag_, &residual_, &col_norm_, &col_norm_exact_, &d_, &v_}) std::swap((*values)[pos], (*values)[last]);
+    std::swap(row_of_[pos], row_of_[last]);
+    if (pending_count_ > 0)
+      std::swap_ranges(&pending_[pos * kBlock], &pending_[pos * kBlock] + pending_count_, &pending_[last * kBlock]);
+  }
+
+  void record_factor(size_t last, size_t t) {
+    if (!record_factor_) return;
+    const size_t k = factor_.size() / n_;
+    for (size_t i = 0; i <= last; ++i) factor_[size_t(row_of_[i]) * k + t] = d_[i];
+  }
+
+  double energy(size_t active) const {
+    double remaining = 0.0;
+    for (size_t i = 0; i < active; ++i) remaining += residual_[i];
+    return 1.0 - std::max(0.0, remaining) / trace_;
+  }
+
+  // p = 1: d = Γ[:, pos]/sqrt(Γ[pos, pos]), then one fused pass Γ ← Γ − d·dᵀ with the sums.
+  double step_eager(size_t pos, size_t active, size_t t) {
+    const double root = std::sqrt(stored(pos, pos));
+    for (size_t i = 0; i < active; ++i) d_[i] = stored(i, pos) / root;
     const size_t last = active - 1;
     swap_to_end(pos, last);
-    std::swap(d_[pos], d_[last]);
-    if (record_factor_) {
-      const size_t k = factor_.size() / n_;
-      for (size_t i = 0; i < last; ++i) factor_[size_t(row_of_[i]) * k + t] = d_[i];
-      factor_[size_t(row_of_[last]) * k + t] = root;
+    record_factor(last, t);
+    over_triangle(last, col_norm_, scratch_, [&](size_t r0, size_t r1, double* out) {
+      update_rows<ScoreNorm::L1>(gamma_.data(), n_, last, d_.data(), r0, r1, out);
+    });
+    for (size_t i = 0; i < last; ++i) residual_[i] = gamma_[i * n_ + i];
+    return energy(last);
+  }
+
+  // p = 2: the same step with Γ kept stale; see the comment at the top of this section.
+  double step_lazy(size_t pos, size_t active, size_t t) {
+    const size_t b = pending_count_;
+    const double* ps = &pending_[pos * kBlock];
+    for (size_t i = 0; i < active; ++i) {
+      const double* pi = &pending_[i * kBlock];
+      double g = stored(i, pos);
+      for (size_t c = 0; c < b; ++c) g -= pi[c] * ps[c];
+      d_[i] = g;
     }
-    update(last);
-    double remaining = 0.0;
-    for (size_t i = 0; i < last; ++i) remaining += gamma_[i * n_ + i];
-    return 1.0 - std::max(0.0, remaining) / trace_;
+    const double root = std::sqrt(d_[pos]);
+    double dd = 0.0;
+    for (size_t i = 0; i < active; ++i) d_[i] /= root, dd += d_[i] * d_[i];
+    // v = Γ·d = Γ_stale·d − D·(Dᵀ·d)
+    double dtd[kBlock] = {};
+    for (size_t i = 0; i < active; ++i)
+      for (size_t c = 0; c < b; ++c) dtd[c] += pending_[i * kBlock + c] * d_[i];
+    over_triangle(active, v_, scratch_, [&](size_t r0, size_t r1, double* out) {
+      symv_rows(gamma_.data(), n_, active, d_.data(), r0, r1, out);
+    });
+    for (size_t i = 0; i < active; ++i) {
+      const double* pi = &pending_[i * kBlock];
+      double correction = 0.0;
+      for (size_t c = 0; c < b; ++c) correction += pi[c] * dtd[c];
+      const double v = v_[i] - correction, di = d_[i];
+      col_norm_[i] += di * (di * dd - 2.0 * v);
+      residual_[i] -= di * di;
+    }
+    const size_t last = active - 1;
+    swap_to_end(pos, last);
+    record_factor(last, t);
+    for (size_t i = 0; i < last; ++i) pending_[i * kBlock + pending_count_] = d_[i];
+    ++pending_count_;
+    if (pending_count_ == kBlock || needs_refresh(last)) flush(last);
+    return energy(last);
+  }
+
+  bool needs_refresh(size_t active) const {
+    const double eligible = kBreakdownTolerance * trace_;
+    for (size_t i = 0; i < active; ++i)
+      if (residual_[i] > eligible && col_norm_[i] < kRefreshRatio * col_norm_exact_[i]) return true;
+    return false;
+  }
+
+  void flush(size_t active) {
+    if (active > 0) blas::syrk_upper(true, active, pending_count_, -1.0, pending_.data(), kBlock, gamma_.data(), n_);
+    pending_count_ = 0;
+    exact_norms(active);
   }
 
   std::vector<double> gamma_;
@@ -222,7 +386,12 @@ class RowSpacePursuit {
   bool record_factor_;
   std::vector<int32_t> row_of_;     // original row index at each position
   std::vector<double> gram_diag_;   // G[j, j] = ‖w_j‖², by position
-  std::vector<double> column_norms_, scratch_, d_, score_;
+  std::vector<double> residual_;    // current Γ[j, j]
+  std::vector<double> col_norm_;    // current Σ_s |Γ[s, j]|^p (p = 2: squared norm)
+  std::vector<double> col_norm_exact_;  // col_norm_ at the last exact pass
+  std::vector<double> d_, v_, score_, scratch_;
+  std::vector<double> pending_;     // n×kBlock panel D of updates not yet applied to Γ
+  size_t pending_count_ = 0;
   std::vector<double> factor_;      // n×k Cholesky columns, by original row
   double trace_ = 0.0;
 };
@@ -239,7 +408,7 @@ class ColumnSpacePursuit {
       : n_(n), m_(m), w_(n * m), b_(m * m, 0.0), residual_(n), score_sq_(n), score_ref_(n),
         gram_diag_(n), selected_(n, false), row_of_(n), score_(n) {
     for (size_t i = 0; i < n * m; ++i) w_[i] = double(w[i]);
-    blas::syrk_upper_add(false, m, n, w_.data(), m, b_.data(), m);
+    blas::syrk_upper(false, m, n, 1.0, w_.data(), m, b_.data(), m);
     mirror_upper(b_.data(), m);
     constexpr size_t kRows = 256;
     std::vector<double> wb(std::min(n, kRows) * m);

@@ -32,6 +32,11 @@ function addonCandidates(root: string): string[] {
 }
 
 function loadBinding(): NativeBinding {
+  // OpenBLAS's idle threads spin (sched_yield) for ~2²⁸ cycles after every call, and on a
+  // small machine they then steal the cores from SOMP's selection threads: measured on
+  // 2048×8192, k = 1024, selection took 0.60 s with the default and 0.37 s with 2⁴.
+  // OpenBLAS reads this once, when the addon loads it; a user's own setting wins.
+  process.env.OPENBLAS_THREAD_TIMEOUT ??= "4";
   const root = packageRoot();
   const candidates = addonCandidates(root);
   const found = candidates.find((path) => existsSync(path));
