@@ -1,0 +1,124 @@
+// Tensor contents as little-endian bytes, whatever field or file they are stored in, and
+// conversion to float32 for selection. Slicing works on bytes, so every data type is sliced
+// without conversion and written back in its own type.
+import { onnx, dimsOf, toNumber, type TensorProto } from "./proto.js";
+import { ThinError } from "../errors.js";
+
+const T = onnx.TensorProto.DataType;
+
+const ELEMENT_BYTES: Record<number, number> = {
+  [T.FLOAT]: 4, [T.UINT8]: 1, [T.INT8]: 1, [T.UINT16]: 2, [T.INT16]: 2, [T.INT32]: 4, [T.INT64]: 8,
+  [T.BOOL]: 1, [T.FLOAT16]: 2, [T.DOUBLE]: 8, [T.UINT32]: 4, [T.UINT64]: 8, [T.BFLOAT16]: 2,
+};
+
+export function dataTypeName(type: number): string {
+  return (T as unknown as Record<number, string>)[type] ?? `type ${type}`;
+}
+
+export function elementBytes(tensor: TensorProto): number {
+  const size = ELEMENT_BYTES[tensor.dataType ?? 0];
+  if (!size) throw new ThinError(`tensor "${tensor.name}" has data type ${dataTypeName(tensor.dataType ?? 0)}, which onnx-thin cannot slice`);
+  return size;
+}
+
+export function elementCount(tensor: TensorProto): number {
+  return dimsOf(tensor).reduce((a, b) => a * b, 1);
+}
+
+/** Bytes of tensors stored outside the model file, loaded by the reader. */
+export type ExternalBytes = Map<TensorProto, Uint8Array>;
+
+export function isExternal(tensor: TensorProto): boolean {
+  return tensor.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL;
+}
+
+const bytesOf = (view: ArrayBufferView) => new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+
+/** The tensor's contents as little-endian bytes (a view where the storage allows it). */
+export function tensorBytes(tensor: TensorProto, external: ExternalBytes): Uint8Array {
+  const expected = elementCount(tensor) * elementBytes(tensor);
+  const bytes = rawBytes(tensor, external);
+  if (bytes.byteLength !== expected)
+    throw new ThinError(`tensor "${tensor.name}" has dims [${dimsOf(tensor).join(", ")}] (${expected} bytes) but holds ${bytes.byteLength} bytes`);
+  return bytes;
+}
+
+function rawBytes(tensor: TensorProto, external: ExternalBytes): Uint8Array {
+  if (isExternal(tensor)) {
+    const bytes = external.get(tensor);
+    if (!bytes) throw new ThinError(`tensor "${tensor.name}" is stored externally but its data was not loaded`);
+    return bytes;
+  }
+  if (tensor.rawData && tensor.rawData.byteLength > 0) return tensor.rawData;
+  const type = tensor.dataType;
+  if (type === T.FLOAT) return bytesOf(Float32Array.from(tensor.floatData ?? []));
+  if (type === T.DOUBLE) return bytesOf(Float64Array.from(tensor.doubleData ?? []));
+  if (type === T.INT64) return bytesOf(BigInt64Array.from((tensor.int64Data ?? []).map((v) => BigInt(toNumber(v as never)))));
+  if (type === T.UINT64 || type === T.UINT32)
+    return type === T.UINT64
+      ? bytesOf(BigUint64Array.from((tensor.uint64Data ?? []).map((v) => BigInt(toNumber(v as never)))))
+      : bytesOf(Uint32Array.from((tensor.uint64Data ?? []).map((v) => toNumber(v as never))));
+  // int32_data holds every type of 32 bits or less, float16 and bfloat16 as their bit patterns.
+  const values = tensor.int32Data ?? [];
+  if (type === T.INT32) return bytesOf(Int32Array.from(values));
+  if (type === T.FLOAT16 || type === T.BFLOAT16 || type === T.UINT16) return bytesOf(Uint16Array.from(values));
+  if (type === T.INT16) return bytesOf(Int16Array.from(values));
+  if (type === T.INT8) return bytesOf(Int8Array.from(values));
+  return bytesOf(Uint8Array.from(values));
+}
+
+/** Replaces the tensor's contents and dims; the result is always stored as raw_data. */
+export function setTensorBytes(tensor: TensorProto, dims: number[], bytes: Uint8Array, external: ExternalBytes): void {
+  tensor.dims = dims;
+  tensor.floatData = [];
+  tensor.doubleData = [];
+  tensor.int32Data = [];
+  tensor.int64Data = [];
+  tensor.uint64Data = [];
+  if (isExternal(tensor)) {
+    external.set(tensor, bytes);
+    tensor.rawData = new Uint8Array(0);
+  } else {
+    tensor.rawData = bytes;
+  }
+}
+
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exponent = (h >> 10) & 0x1f;
+  const fraction = h & 0x3ff;
+  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
+  if (exponent === 31) return fraction ? NaN : sign * Infinity;
+  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+}
+
+/** The tensor as float32 values, for selection. A view when the bytes allow it. */
+export function tensorFloats(tensor: TensorProto, external: ExternalBytes): Float32Array {
+  const bytes = tensorBytes(tensor, external);
+  const count = elementCount(tensor);
+  const type = tensor.dataType;
+  if (type === T.FLOAT) {
+    if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, count);
+    // raw_data at an odd offset in the file: copy to align (Buffer#slice would be a view).
+    return new Float32Array(new Uint8Array(bytes).buffer);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Float32Array(count);
+  if (type === T.DOUBLE) for (let i = 0; i < count; i++) out[i] = view.getFloat64(i * 8, true);
+  else if (type === T.FLOAT16) for (let i = 0; i < count; i++) out[i] = halfToFloat(view.getUint16(i * 2, true));
+  else if (type === T.BFLOAT16) for (let i = 0; i < count; i++) out[i] = new Float32Array(new Uint32Array([view.getUint16(i * 2, true) << 16]).buffer)[0];
+  else throw new ThinError(`tensor "${tensor.name}" is ${dataTypeName(type ?? 0)}; weights must be float, float16, bfloat16 or double`);
+  return out;
+}
+
+/** Integer tensor values (shapes, pads, axes) as numbers. */
+export function tensorIntegers(tensor: TensorProto, external: ExternalBytes): number[] {
+  const bytes = tensorBytes(tensor, external);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const count = elementCount(tensor);
+  const out: number[] = [];
+  if (tensor.dataType === T.INT64) for (let i = 0; i < count; i++) out.push(Number(view.getBigInt64(i * 8, true)));
+  else if (tensor.dataType === T.INT32) for (let i = 0; i < count; i++) out.push(view.getInt32(i * 4, true));
+  else return Array.from(tensorFloats(tensor, external));
+  return out;
+}

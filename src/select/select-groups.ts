@@ -1,0 +1,67 @@
+// Chooses every thinnable group's channels, in the graph's order, so each group's rows are
+// column-adjusted by the final choice of every group that feeds it (the paper's
+// layer-by-layer order). Residual streams can make groups feed each other; such cycles are
+// broken by graph position, and the later group then sees its input at full width.
+import type { ChannelAnalysis } from "../graph/analyze.js";
+import type { GroupId } from "../graph/channel-groups.js";
+import { groupMatrix, type KeptChannels } from "./group-matrix.js";
+import type { Selection, Selector } from "./selectors.js";
+
+export interface GroupChoice extends Selection {
+  group: GroupId;
+  /** Kept channels, ascending. */
+  kept: Int32Array;
+}
+
+export interface SelectionProgress {
+  group: GroupId;
+  done: number;
+  total: number;
+  width: number;
+  channels: number;
+}
+
+/** Thinnable groups in an order where a group's inputs come first where possible. */
+export function selectionOrder(analysis: ChannelAnalysis, groups: GroupId[]): GroupId[] {
+  const { groups: all } = analysis;
+  const pending = new Set(groups);
+  const feeders = new Map<GroupId, Set<GroupId>>();
+  for (const g of groups) {
+    const inputs = new Set<GroupId>();
+    for (const producer of all.producers(g))
+      for (const input of analysis.inputsOfProducer.get(producer.node) ?? []) {
+        const root = all.find(input);
+        if (root !== g && pending.has(root)) inputs.add(root);
+      }
+    feeders.set(g, inputs);
+  }
+  const order: GroupId[] = [];
+  while (pending.size > 0) {
+    const candidates = [...pending].sort((a, b) => all.position(a) - all.position(b));
+    const ready = candidates.find((g) => [...feeders.get(g)!].every((f) => !pending.has(f))) ?? candidates[0];
+    order.push(ready);
+    pending.delete(ready);
+  }
+  return order;
+}
+
+export async function selectGroups(
+  analysis: ChannelAnalysis,
+  widths: Map<GroupId, number>,
+  selector: Selector,
+  onProgress?: (progress: SelectionProgress) => void,
+): Promise<Map<GroupId, GroupChoice>> {
+  const kept: KeptChannels = new Map();
+  const choices = new Map<GroupId, GroupChoice>();
+  const order = selectionOrder(analysis, [...widths.keys()]);
+  for (const [done, group] of order.entries()) {
+    const width = widths.get(group)!;
+    const { data, n, m } = groupMatrix(analysis, group, kept);
+    const selection = await selector.select(data, n, m, width);
+    const ascending = Int32Array.from(selection.order).sort();
+    kept.set(group, ascending);
+    choices.set(group, { ...selection, group, kept: ascending });
+    onProgress?.({ group, done: done + 1, total: order.length, width, channels: n });
+  }
+  return choices;
+}

@@ -1,0 +1,74 @@
+// How the channels of one group are chosen from its row matrix: SOMP (the paper), the
+// largest ℓ1 row norms (Li et al. 2017), or a seeded random draw. One interface for all.
+import { somp } from "../somp.js";
+
+export type MethodName = "somp" | "l1" | "random";
+export const METHODS: readonly MethodName[] = ["somp", "l1", "random"];
+
+export interface Selection {
+  /** The chosen rows, in the order the method chose them. */
+  order: number[];
+  /** SOMP only: captured energy after each pick. */
+  energy?: number[];
+  /** SOMP only: the rows span fewer dimensions than the width asked for. */
+  rankDeficient?: boolean;
+}
+
+export interface Selector {
+  readonly method: MethodName;
+  /** Chooses k of the n rows of a row-major n×m matrix. */
+  select(rows: Float32Array, n: number, m: number, k: number): Promise<Selection>;
+}
+
+class SompSelector implements Selector {
+  readonly method = "somp";
+  constructor(private p: 1 | 2) {}
+  async select(rows: Float32Array, n: number, m: number, k: number): Promise<Selection> {
+    const result = await somp(rows, n, m, k, { p: this.p });
+    return { order: Array.from(result.indices), energy: Array.from(result.energy), rankDeficient: result.rankDeficient };
+  }
+}
+
+class L1Selector implements Selector {
+  readonly method = "l1";
+  async select(rows: Float32Array, n: number, m: number, k: number): Promise<Selection> {
+    const norms = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let j = 0; j < m; j++) s += Math.abs(rows[i * m + j]);
+      norms[i] = s;
+    }
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => norms[b] - norms[a] || a - b);
+    return { order: order.slice(0, k) };
+  }
+}
+
+class RandomSelector implements Selector {
+  readonly method = "random";
+  private state: number;
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+  private next(): number {
+    // mulberry32: one stream per run, so a seed reproduces the whole plan.
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  async select(_rows: Float32Array, n: number, _m: number, k: number): Promise<Selection> {
+    const pool = Array.from({ length: n }, (_, i) => i);
+    for (let i = 0; i < k; i++) {
+      const j = i + Math.floor(this.next() * (n - i));
+      [pool[i], pool[j]] = [pool[j], pool[i]];
+    }
+    return { order: pool.slice(0, k) };
+  }
+}
+
+export function createSelector(method: MethodName, options: { p?: 1 | 2; seed?: number } = {}): Selector {
+  if (method === "somp") return new SompSelector(options.p ?? 2);
+  if (method === "l1") return new L1Selector();
+  return new RandomSelector(options.seed ?? 0);
+}
