@@ -93,7 +93,8 @@ function planGroup(analysis: ChannelAnalysis, id: number, g: GroupId, choice: Gr
   const { groups } = analysis;
   const size = groups.size(g);
   const kept = choice ? Array.from(choice.kept) : Array.from({ length: size }, (_, i) => i);
-  const energy = choice?.energy ? choice.energy[choice.energy.length - 1] : kept.length === size ? 1 : null;
+  const frozen = groups.frozenReason(g) ?? null;
+  const energy = frozen ? null : choice?.energy ? choice.energy[choice.energy.length - 1] : kept.length === size ? 1 : null;
   return {
     id,
     producers: groups.producers(g).map((p) => p.node.name || p.node.output?.[0] || ""),
@@ -102,7 +103,7 @@ function planGroup(analysis: ChannelAnalysis, id: number, g: GroupId, choice: Gr
     to: kept.length,
     kept,
     energy,
-    frozen: groups.frozenReason(g) ?? null,
+    frozen,
     ...(choice?.rankDeficient ? { rankDeficient: true } : {}),
   };
 }

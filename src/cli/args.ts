@@ -1,0 +1,77 @@
+// Command-line parsing: one place, messages that name the option.
+import { ThinError } from "../errors.js";
+import type { ThinOptions } from "../options.js";
+import type { MethodName } from "../select/selectors.js";
+
+export type Command =
+  | { kind: "help" }
+  | { kind: "version" }
+  | { kind: "inspect"; input: string; json: boolean }
+  | { kind: "thin"; input: string; output: string; plan?: string; json: boolean; force: boolean; options: ThinOptions };
+
+export const USAGE = `usage:
+  onnx-thin <in.onnx> -o <out.onnx> [--keep R] [--width NAME=K]... [--multiple-of N]
+            [--method somp|l1|random] [--p 1|2] [--seed S] [--plan plan.json] [--json] [--force]
+  onnx-thin inspect <in.onnx> [--json]
+  onnx-thin --version | --help
+
+  --keep R         fraction of channels every thinnable layer keeps, 0 < R ≤ 1 (default 0.5)
+  --width NAME=K   keep K channels in the layer whose node or weight is NAME (repeatable)
+  --multiple-of N  round widths up to a multiple of N
+  --method M       somp (default; Lu et al. 2017), l1 (largest ℓ1 norms), random
+  --p P            SOMP's aggregation: 2 (the paper, default) or 1 (Tropp)
+  --seed S         seed for --method random (default 0)
+  --plan FILE      also write the plan (kept channels per layer) as JSON
+  --json           print one JSON report instead of text
+  --force          overwrite existing output files`;
+
+function number(flag: string, value: string | undefined): number {
+  if (value === undefined || value === "" || !Number.isFinite(Number(value))) throw new ThinError(`${flag} needs a number, got ${value === undefined ? "nothing" : `"${value}"`}`);
+  return Number(value);
+}
+
+export function parseArgs(argv: string[]): Command {
+  if (argv.length === 0 || argv.includes("--help") || argv.includes("-h")) return { kind: "help" };
+  if (argv.includes("--version") || argv.includes("-V")) return { kind: "version" };
+  const positional: string[] = [];
+  const options: ThinOptions = {};
+  const widths: Record<string, number> = {};
+  let output: string | undefined, plan: string | undefined;
+  let json = false, force = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      if (i + 1 >= argv.length) throw new ThinError(`${arg} needs a value`);
+      return argv[++i];
+    };
+    switch (arg) {
+      case "-o": case "--output": output = value(); break;
+      case "--keep": options.keep = number(arg, value()); break;
+      case "--multiple-of": options.multipleOf = number(arg, value()); break;
+      case "--p": options.p = number(arg, value()) as 1 | 2; break;
+      case "--seed": options.seed = number(arg, value()); break;
+      case "--method": options.method = value() as MethodName; break;
+      case "--plan": plan = value(); break;
+      case "--json": json = true; break;
+      case "--force": force = true; break;
+      case "--width": {
+        const spec = value();
+        const at = spec.lastIndexOf("=");
+        if (at <= 0) throw new ThinError(`--width needs NAME=K, got "${spec}"`);
+        widths[spec.slice(0, at)] = number(`--width ${spec.slice(0, at)}`, spec.slice(at + 1));
+        break;
+      }
+      default:
+        if (arg.startsWith("-")) throw new ThinError(`unknown option ${arg} (see --help)`);
+        positional.push(arg);
+    }
+  }
+  if (Object.keys(widths).length) options.widths = widths;
+  if (positional[0] === "inspect") {
+    if (positional.length !== 2) throw new ThinError("inspect takes one model file");
+    return { kind: "inspect", input: positional[1], json };
+  }
+  if (positional.length !== 1) throw new ThinError(positional.length === 0 ? "no input model given (see --help)" : `one input model expected, got ${positional.join(", ")}`);
+  if (!output) throw new ThinError("no output given: add -o <out.onnx>");
+  return { kind: "thin", input: positional[0], output, plan, json, force, options };
+}

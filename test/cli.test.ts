@@ -1,0 +1,117 @@
+// The command line: outputs, plans, external data, and one clear line for every bad input.
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { runCli } from "../src/cli/main.js";
+import { FIXTURES, fixture, runModel, sampleInput } from "./helpers/fixtures.js";
+
+let dir: string;
+beforeEach(() => (dir = mkdtempSync(join(tmpdir(), "onnx-thin-cli-"))));
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cli(...argv: string[]) {
+  let stdout = "", stderr = "";
+  const code = await runCli(argv, { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) } });
+  return { code, stdout, stderr };
+}
+
+const digest = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
+
+describe("onnx-thin <in> -o <out>", () => {
+  it("writes the model and the plan, and --json prints one report", async () => {
+    const out = join(dir, "thin.onnx"), plan = join(dir, "plan.json");
+    const before = digest(fixture("vgg_plain"));
+    const result = await cli(fixture("vgg_plain"), "-o", out, "--keep", "0.5", "--plan", plan, "--json");
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.report.parameters.after).toBeLessThan(report.report.parameters.before);
+    const written = JSON.parse(readFileSync(plan, "utf8"));
+    expect(Object.keys(written)).toEqual(["method", "p", "keep", "groups"]);
+    expect(Object.keys(written.groups[0])).toEqual(["id", "producers", "weights", "from", "to", "kept", "energy", "frozen"]);
+    expect(written).toEqual(report.plan);
+    expect((await runModel(out, sampleInput(FIXTURES.vgg_plain))).dims).toEqual([2, 10]);
+    expect(digest(fixture("vgg_plain"))).toBe(before);
+    expect(readdirSync(dir).sort()).toEqual(["plan.json", "thin.onnx"]);
+  });
+
+  it("a model with external data is written with external data beside the output", async () => {
+    const before = digest(fixture("vgg_external").replace(/\.onnx$/, ".weights"));
+    const out = join(dir, "thin.onnx");
+    expect((await cli(fixture("vgg_external"), "-o", out)).code).toBe(0);
+    expect(existsSync(join(dir, "thin.onnx.data"))).toBe(true);
+    const reference = await runModel(fixture("vgg_external"), sampleInput(FIXTURES.vgg_plain));
+    const full = join(dir, "full.onnx");
+    expect((await cli(fixture("vgg_external"), "-o", full, "--keep", "1")).code).toBe(0);
+    expect(Array.from((await runModel(full, sampleInput(FIXTURES.vgg_plain))).data)).toEqual(Array.from(reference.data));
+    expect((await runModel(out, sampleInput(FIXTURES.vgg_plain))).dims).toEqual([2, 10]);
+    expect(digest(fixture("vgg_external").replace(/\.onnx$/, ".weights"))).toBe(before);
+  });
+
+  it("inspect --json lists groups and layers", async () => {
+    const result = await cli("inspect", fixture("resnet_mini"), "--json");
+    const report = JSON.parse(result.stdout);
+    expect(report.parameters).toBe(11002);
+    expect(report.layers.find((l: { node: string }) => l.node === "/stem/stem.0/Conv").macs).toBe(8 * 27 * 16 * 16);
+    expect(report.groups.at(-1).frozen).toMatch(/graph output/);
+  });
+
+  it("the installed command runs (bin entry, exit codes)", () => {
+    const bin = fileURLToPath(new URL("../dist/src/cli/bin.js", import.meta.url));
+    const version = spawnSync(process.execPath, [bin, "--version"], { encoding: "utf8" });
+    expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version);
+    const bad = spawnSync(process.execPath, [bin, join(dir, "missing.onnx"), "-o", join(dir, "o.onnx")], { encoding: "utf8" });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/missing\.onnx: no such file/);
+  });
+});
+
+describe("bad input: one line naming what is wrong, exit 1, nothing written", () => {
+  const cases: Array<[string, () => string[], RegExp]> = [
+    ["not an ONNX file", () => { const p = join(dir, "notes.onnx"); writeFileSync(p, "hello, this is text\n".repeat(20)); return [p]; }, /notes\.onnx: not a valid ONNX model/],
+    ["a truncated file", () => { const p = join(dir, "cut.onnx"); writeFileSync(p, readFileSync(fixture("vgg_plain")).subarray(0, 20000)); return [p]; }, /cut\.onnx: not a valid ONNX model/],
+    ["an unknown --width name", () => [fixture("vgg_plain"), "--width", "nope=3"], /--width nope=3: no producer node or weight is named "nope"/],
+    ["a width above the channel count", () => [fixture("vgg_plain"), "--width", "features.0.weight=9"], /--width features\.0\.weight=9: the layer has only 8 channels/],
+    ["a width below 1", () => [fixture("vgg_plain"), "--width", "features.0.weight=0"], /at least 1/],
+    ["a width on a frozen layer", () => [fixture("vgg_plain"), "--width", "classifier.5.weight=5"], /must stay at full width: reaches graph output/],
+    ["keep of 0", () => [fixture("vgg_plain"), "--keep", "0"], /--keep must be a number in \(0, 1\], got 0/],
+    ["keep above 1", () => [fixture("vgg_plain"), "--keep", "1.5"], /--keep must be a number in \(0, 1\], got 1\.5/],
+    ["keep not a number", () => [fixture("vgg_plain"), "--keep", "half"], /--keep needs a number, got "half"/],
+    ["an unknown method", () => [fixture("vgg_plain"), "--method", "magic"], /--method must be one of somp, l1, random/],
+    ["a missing external-data file", () => { const p = join(dir, "vgg_external.onnx"); copyFileSync(fixture("vgg_external"), p); return [p]; }, /external data file "vgg_external\.weights" of tensor ".*" not found/],
+  ];
+  for (const [label, args, message] of cases)
+    it(label, async () => {
+      const out = join(dir, "out.onnx");
+      const result = await cli(...args(), "-o", out);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr.trim().split("\n")).toHaveLength(1);
+      expect(existsSync(out)).toBe(false);
+      expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    });
+
+  it("an output path equal to the input", async () => {
+    const p = join(dir, "m.onnx");
+    copyFileSync(fixture("mlp"), p);
+    const before = digest(p);
+    const result = await cli(p, "-o", p, "--force");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/would overwrite the input/);
+    expect(digest(p)).toBe(before);
+  });
+
+  it("an existing output without --force is kept; with --force it is replaced", async () => {
+    const out = join(dir, "out.onnx");
+    writeFileSync(out, "keep me");
+    const refused = await cli(fixture("mlp"), "-o", out);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/out\.onnx: already exists \(use --force to overwrite\)/);
+    expect(readFileSync(out, "utf8")).toBe("keep me");
+    expect((await cli(fixture("mlp"), "-o", out, "--force")).code).toBe(0);
+    expect((await runModel(out, sampleInput(FIXTURES.mlp))).dims).toEqual([2, 4]);
+  });
+});
