@@ -51,6 +51,18 @@ describe("onnx-thin <in> -o <out>", () => {
     expect(digest(fixture("vgg_external").replace(/\.onnx$/, ".weights"))).toBe(before);
   });
 
+  it("shows progress per layer on a TTY, and none with --json", async () => {
+    let stderr = "";
+    const tty = { write: (t: string) => (stderr += t), isTTY: true };
+    const code = await runCli([fixture("vgg_plain"), "-o", join(dir, "a.onnx")], { stdout: { write: () => true }, stderr: tty });
+    expect(code).toBe(0);
+    expect(stderr).toContain("[1/5] /features/features.0/Conv: 8 → 4");
+    expect(stderr).toContain("[5/5] /classifier/classifier.3/Gemm: 24 → 12");
+    stderr = "";
+    await runCli([fixture("vgg_plain"), "-o", join(dir, "b.onnx"), "--json"], { stdout: { write: () => true }, stderr: tty });
+    expect(stderr).toBe("");
+  });
+
   it("inspect --json lists groups and layers", async () => {
     const result = await cli("inspect", fixture("resnet_mini"), "--json");
     const report = JSON.parse(result.stdout);

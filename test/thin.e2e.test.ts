@@ -55,6 +55,13 @@ describe("what stays whole", () => {
     expect(plan.groups.some((g) => g.producers.includes("/blocks/blocks.0/block/block.3/Conv"))).toBe(false);
   });
 
+  it("InstanceNorm, PRelu, Pad (pads computed by a subgraph), Upsample, squeeze-excite and Reshape all thin", async () => {
+    const { plan } = await thin(fixture("misc_ops"), { keep: 0.5 });
+    expect(plan.groups.filter((g) => g.frozen).map((g) => g.producers)).toEqual([["/fc2/Gemm"]]);
+    // The excite conv's output multiplies the trunk: one group for both producers.
+    expect(plan.groups.find((g) => g.producers.includes("/se2/Conv"))!.producers).toEqual(["/conv3/Conv", "/se2/Conv"]);
+  });
+
   it("graph outputs are reported as the reason a group is kept whole", async () => {
     const { plan } = await thin(fixture("mlp"), { keep: 0.5 });
     expect(plan.groups.at(-1)!.frozen).toBe('reaches graph output "output"');

@@ -2,7 +2,8 @@
 // groups: who produces them, what couples them, which tensors they slice, and which groups
 // must stay at full width and why.
 import { nodeLabel, type NodeProto, type TensorProto } from "../onnx/proto.js";
-import { tensorIntegers, type ExternalBytes } from "../onnx/tensor.js";
+import type { ExternalBytes } from "../onnx/tensor.js";
+import { foldIntegers } from "./fold-integers.js";
 import { ChannelGroups, type GroupId, type ProducerRecord } from "./channel-groups.js";
 import { SliceRegistry } from "./slice-registry.js";
 import type { GraphIndex } from "./graph-index.js";
@@ -64,9 +65,9 @@ export class OpContext {
     const name = this.input(i);
     return name ? this.analysis.index.constantTensor(name) : undefined;
   }
+  /** Integer values of input i: a constant, or a small shape computation that folds to one. */
   integers(i: number): number[] | undefined {
-    const tensor = this.constant(i);
-    return tensor ? tensorIntegers(tensor, this.analysis.external) : undefined;
+    return foldIntegers(this.analysis.index, this.analysis.external, this.input(i))?.values;
   }
   /** Rank of an input: from its layout, the graph's declarations, or a constant's dims. */
   rank(i: number): number | undefined {

@@ -192,8 +192,8 @@ const reshape: Handler = (ctx) => {
   if (!shape || !out) return ctx.freezeInput(0, "Reshape other than flattening N×C×… to N×(C·…)");
   if (shape[1] > 0) {
     // An explicit column count must follow the kept channels.
-    const block = ctx.blockFor(input, shape[1]);
-    if (block === undefined || ctx.usesOfConstant(1) > 1) return ctx.freezeInput(0, "Reshape with a column count onnx-thin cannot rewrite");
+    const block = ctx.blockFor(out, shape[1]);
+    if (block === undefined || !ctx.constant(1) || ctx.usesOfConstant(1) > 1) return ctx.freezeInput(0, "Reshape with a column count onnx-thin cannot rewrite");
     ctx.slices.claim(ctx.node, 1);
     ctx.addCountFix({ kind: "shape", tensor: ctx.constant(1)!, entry: 1, segments: input.segments, block });
     out.block = block;

@@ -77,7 +77,9 @@ export function setTensorBytes(tensor: TensorProto, dims: number[], bytes: Uint8
   tensor.uint64Data = [];
   if (isExternal(tensor)) {
     external.set(tensor, bytes);
-    tensor.rawData = new Uint8Array(0);
+    // An empty raw_data that is present still gets encoded, and readers would take it as
+    // the data: remove the field instead.
+    delete tensor.rawData;
   } else {
     tensor.rawData = bytes;
   }

@@ -13,6 +13,7 @@ export const FIXTURES: Record<string, number[]> = {
   squeeze_fire: [2, 3, 16, 16],
   transformer_layer: [2, 6, 32],
   mlp: [2, 20],
+  misc_ops: [2, 3, 16, 16],
 };
 
 export function sampleInput(shape: number[], seed = 1): ort.Tensor {
