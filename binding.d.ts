@@ -24,6 +24,17 @@ export interface NativeSompResult {
   selectSeconds: number;
 }
 
+/** A group's channels in an activation viewed as [outer, axisLength, inner]: channel c owns
+ *  axis entries offset + c·block + b (b < block). */
+export interface ChannelView {
+  outer: number;
+  axisLength: number;
+  inner: number;
+  offset: number;
+  channels: number;
+  block: number;
+}
+
 export interface NativeBinding {
   /** "openblas" or "portable". */
   readonly backend: string;
@@ -31,5 +42,9 @@ export interface NativeBinding {
   sompSync(weights: Float32Array, n: number, m: number, k: number, options?: NativeSompOptions): NativeSompResult;
   sompGram(gram: Float64Array, n: number, k: number, options?: NativeSompOptions): Promise<NativeSompResult>;
   coefficients(weights: Float32Array, n: number, m: number, selected: Int32Array): Promise<Float64Array>;
+  /** Adds sampled activation vectors to gram (C×C) and sums (C) in place; resolves to the sample count. */
+  accumulateGram(gram: Float64Array, sums: Float64Array, data: Float32Array, view: ChannelView, maxPositions: number): Promise<number>;
+  /** αᵀ·x for α (n×k) and x (n×cols): k×cols. */
+  mixRows(alpha: Float64Array, n: number, k: number, x: Float32Array, cols: number): Promise<Float32Array>;
   measureGemmGflops(n: number, repeats: number): number;
 }

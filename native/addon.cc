@@ -4,11 +4,14 @@
 #include <napi.h>
 
 #include <cmath>
+#include <functional>
+#include <vector>
 #include <cstring>
 #include <new>
 #include <stdexcept>
 #include <string>
 
+#include "activation_gram.h"
 #include "blas.h"
 #include "lstsq.h"
 #include "somp.h"
@@ -252,6 +255,60 @@ Napi::Value Coefficients(const Napi::CallbackInfo& info) {
   return worker->promise();
 }
 
+// accumulateGram(gram: Float64Array C×C, sums: Float64Array C, data: Float32Array,
+//   view: {outer, axisLength, inner, offset, channels, block}, maxPositions) → Promise<samples>
+Napi::Value AccumulateGram(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  if (!info[3].IsObject()) throw make_error(env, ErrorKind::Type, "view must be an object");
+  const Napi::Object object = info[3].As<Napi::Object>();
+  auto field = [&](const char* name) {
+    const Napi::Value v = object.Get(name);
+    const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+    if (!(d >= 0 && std::floor(d) == d && d <= 9007199254740991.0))
+      throw make_error(env, ErrorKind::Range, std::string("view.") + name + " must be a non-negative integer");
+    return size_t(d);
+  };
+  thin::ChannelView view{field("outer"), field("axisLength"), field("inner"), field("offset"), field("channels"), field("block")};
+  if (view.channels == 0 || view.block == 0 || view.offset + view.channels * view.block > view.axis_length)
+    throw make_error(env, ErrorKind::Range, "view: channels·block from offset must fit in axisLength");
+  const size_t c = view.channels;
+  double* gram = read_typed_array<Napi::Float64Array>(info, 0, "gram", napi_float64_array, "Float64Array", c * c, "channels²").Data();
+  double* sums = read_typed_array<Napi::Float64Array>(info, 1, "sums", napi_float64_array, "Float64Array", c, "channels").Data();
+  const float* data = read_typed_array<Napi::Float32Array>(info, 2, "data", napi_float32_array, "Float32Array",
+                                                           view.outer * view.axis_length * view.inner, "outer·axisLength·inner").Data();
+  const size_t max_positions = read_dimension(info, 4, "maxPositions");
+  auto compute = [=] {
+    return guarded([&] {
+      require_finite(data, view.outer * view.axis_length * view.inner, "data");
+      return double(thin::accumulate_gram(data, view, max_positions, gram, sums));
+    });
+  };
+  auto resolve = [](Napi::Env e, const double& samples) -> Napi::Value { return Napi::Number::New(e, samples); };
+  auto* worker = new PromiseWorker<double>(env, compute, resolve, {info[0], info[1], info[2]});
+  worker->Queue();
+  return worker->promise();
+}
+
+// mixRows(alpha: Float64Array n×k, n, k, x: Float32Array n×cols, cols) → Promise<Float32Array k×cols>
+Napi::Value MixRows(const Napi::CallbackInfo& info) {
+  const size_t n = read_dimension(info, 1, "n");
+  const size_t k = read_dimension(info, 2, "k");
+  const size_t cols = read_dimension(info, 4, "cols");
+  const double* alpha = read_typed_array<Napi::Float64Array>(info, 0, "alpha", napi_float64_array, "Float64Array", n * k, "n·k").Data();
+  const float* x = read_typed_array<Napi::Float32Array>(info, 3, "x", napi_float32_array, "Float32Array", n * cols, "n·cols").Data();
+  auto compute = [=] {
+    return guarded([&] {
+      std::vector<float> out(k * cols);
+      thin::mix_rows(alpha, n, k, x, cols, out.data());
+      return out;
+    });
+  };
+  auto resolve = [](Napi::Env e, const std::vector<float>& out) -> Napi::Value { return to_typed_array<Napi::Float32Array>(e, out); };
+  auto* worker = new PromiseWorker<std::vector<float>>(info.Env(), compute, resolve, {info[0], info[3]});
+  worker->Queue();
+  return worker->promise();
+}
+
 Napi::Value MeasureGemmGflops(const Napi::CallbackInfo& info) {
   const size_t n = read_dimension(info, 0, "n");
   const size_t repeats = read_dimension(info, 1, "repeats");
@@ -264,6 +321,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sompSync", Napi::Function::New(env, SompSync, "sompSync"));
   exports.Set("sompGram", Napi::Function::New(env, SompGram, "sompGram"));
   exports.Set("coefficients", Napi::Function::New(env, Coefficients, "coefficients"));
+  exports.Set("accumulateGram", Napi::Function::New(env, AccumulateGram, "accumulateGram"));
+  exports.Set("mixRows", Napi::Function::New(env, MixRows, "mixRows"));
   exports.Set("measureGemmGflops", Napi::Function::New(env, MeasureGemmGflops, "measureGemmGflops"));
   return exports;
 }

@@ -14,9 +14,22 @@ export interface ThinOptions {
   p?: 1 | 2;
   /** Seed for method "random". */
   seed?: number;
+  /**
+   * Fold the dropped channels into the layers that read them: "weights" (default; SOMP's
+   * least-squares coefficients, no data), "data" (fit on calibration activations; the
+   * default when `calibration` is given) or "none" (the paper: slice only).
+   */
+  compensate?: CompensateMode;
+  /** Calibration inputs: a float32 .npy file (batch first), a folder of them, or an array. */
+  calibration?: string | { data: Float32Array; shape: number[] };
+  /** Capture every group's activations on the wide model in one pass (faster, approximate). */
+  calibrateOnce?: boolean;
   /** Called after each group is selected. */
   onProgress?: (event: { done: number; total: number; name: string; channels: number; width: number }) => void;
 }
+
+export type CompensateMode = "none" | "weights" | "data";
+export const COMPENSATE_MODES: readonly CompensateMode[] = ["none", "weights", "data"];
 
 export interface CheckedOptions {
   keep: number;
@@ -25,6 +38,7 @@ export interface CheckedOptions {
   method: MethodName;
   p: 1 | 2;
   seed: number;
+  compensate: CompensateMode;
 }
 
 export function checkOptions(options: ThinOptions): CheckedOptions {
@@ -43,5 +57,8 @@ export function checkOptions(options: ThinOptions): CheckedOptions {
     if (!Number.isInteger(width) || width < 1) throw new ThinError(`--width ${name}=${width}: the width must be an integer of at least 1`);
     widths.set(name, width);
   }
-  return { keep, widths, multipleOf, method, p, seed };
+  const compensate = options.compensate ?? (options.calibration !== undefined ? "data" : "weights");
+  if (!COMPENSATE_MODES.includes(compensate)) throw new ThinError(`--compensate must be one of ${COMPENSATE_MODES.join(", ")}, got ${compensate}`);
+  if (compensate === "data" && options.calibration === undefined) throw new ThinError("--compensate data needs calibration inputs: add --calibrate FILE.npy");
+  return { keep, widths, multipleOf, method, p, seed, compensate };
 }

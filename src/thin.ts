@@ -7,8 +7,10 @@ import { GraphIndex } from "./graph/graph-index.js";
 import { analyzeChannels, type ChannelAnalysis } from "./graph/analyze.js";
 import type { GroupId } from "./graph/channel-groups.js";
 import { createSelector } from "./select/selectors.js";
-import { selectGroups, type GroupChoice } from "./select/select-groups.js";
-import { applyPlan } from "./apply/apply-plan.js";
+import { selectGroups, type GroupChoice, type SelectionProgress } from "./select/select-groups.js";
+import { calibrateGroups } from "./calibrate/calibrate-groups.js";
+import { applyPlan, foldBlocker } from "./apply/apply-plan.js";
+import type { Decisions } from "./apply/decisions.js";
 import { checkOptions, type CheckedOptions, type ThinOptions } from "./options.js";
 import { ThinError } from "./errors.js";
 
@@ -26,6 +28,10 @@ export interface PlanGroup {
   energy: number | null;
   /** Why the group was kept at full width, or null. */
   frozen: string | null;
+  /** How the dropped channels were folded into the next layers ("none": sliced only). */
+  compensation: "none" | "weights" | "data";
+  /** Why compensation fell back to slicing for this group, when it did. */
+  compensationNote?: string;
   /** SOMP: the rows spanned fewer dimensions than the width asked for. */
   rankDeficient?: boolean;
 }
@@ -34,6 +40,7 @@ export interface Plan {
   method: string;
   p: number;
   keep: number;
+  compensate: "none" | "weights" | "data";
   groups: PlanGroup[];
 }
 
@@ -89,7 +96,7 @@ function resolveWidths(analysis: ChannelAnalysis, options: CheckedOptions, roots
   return widths;
 }
 
-function planGroup(analysis: ChannelAnalysis, id: number, g: GroupId, choice: GroupChoice | undefined): PlanGroup {
+function planGroup(analysis: ChannelAnalysis, id: number, g: GroupId, choice: GroupChoice | undefined, decisions: Decisions, mode: CheckedOptions["compensate"]): PlanGroup {
   const { groups } = analysis;
   const size = groups.size(g);
   const kept = choice ? Array.from(choice.kept) : Array.from({ length: size }, (_, i) => i);
@@ -104,6 +111,8 @@ function planGroup(analysis: ChannelAnalysis, id: number, g: GroupId, choice: Gr
     kept,
     energy,
     frozen,
+    compensation: decisions.get(g)?.alpha ? mode : "none",
+    ...(mode !== "none" && choice && !decisions.get(g)?.alpha ? { compensationNote: foldBlocker(analysis, g) ?? "" } : {}),
     ...(choice?.rankDeficient ? { rankDeficient: true } : {}),
   };
 }
@@ -127,12 +136,20 @@ export async function thinLoaded(loaded: LoadedModel, options: ThinOptions = {})
   for (const [g, width] of widths) if (width === analysis.groups.size(g)) widths.delete(g);
   const before = countParameters(loaded.model);
   const selector = createSelector(checked.method, { p: checked.p, seed: checked.seed });
-  const choices = await selectGroups(analysis, widths, selector, (event) =>
-    options.onProgress?.({ done: event.done, total: event.total, name: producerName(analysis, event.group), channels: event.channels, width: event.width }),
-  );
-  applyPlan(loaded.model, analysis, new Map([...choices].map(([g, c]) => [g, c.kept])));
-  const groups = roots.map((g, id) => planGroup(analysis, id, g, choices.get(g)));
-  const plan: Plan = { method: checked.method, p: checked.p, keep: checked.keep, groups };
+  const progress = (event: SelectionProgress) =>
+    options.onProgress?.({ done: event.done, total: event.total, name: producerName(analysis, event.group), channels: event.channels, width: event.width });
+  let choices: Map<GroupId, GroupChoice>;
+  let decisions: Decisions;
+  if (checked.compensate === "data") {
+    ({ choices, decisions } = await calibrateGroups(loaded, analysis, widths, selector, checked, options, progress));
+  } else {
+    const foldByWeights = (g: GroupId) => checked.compensate === "weights" && foldBlocker(analysis, g) === undefined;
+    choices = await selectGroups(analysis, widths, selector, progress, foldByWeights);
+    decisions = new Map([...choices].map(([g, c]) => [g, { kept: c.kept, alpha: c.alpha }]));
+  }
+  await applyPlan(loaded.model, analysis, decisions);
+  const groups = roots.map((g, id) => planGroup(analysis, id, g, choices.get(g), decisions, checked.compensate));
+  const plan: Plan = { method: checked.method, p: checked.p, keep: checked.keep, compensate: checked.compensate, groups };
   const report: ThinReport = {
     source: loaded.source,
     parameters: { before, after: countParameters(loaded.model) },

@@ -2,16 +2,20 @@
 import { ThinError } from "../errors.js";
 import type { ThinOptions } from "../options.js";
 import type { MethodName } from "../select/selectors.js";
+import type { CompensateMode } from "../options.js";
+import type { VerifyOptions } from "../verify.js";
 
 export type Command =
   | { kind: "help" }
   | { kind: "version" }
   | { kind: "inspect"; input: string; json: boolean }
-  | { kind: "thin"; input: string; output: string; plan?: string; json: boolean; force: boolean; options: ThinOptions };
+  | { kind: "thin"; input: string; output: string; plan?: string; json: boolean; force: boolean; options: ThinOptions; verify?: VerifyOptions };
 
 export const USAGE = `usage:
   onnx-thin <in.onnx> -o <out.onnx> [--keep R] [--width NAME=K]... [--multiple-of N]
             [--method somp|l1|random] [--p 1|2] [--seed S] [--plan plan.json] [--json] [--force]
+            [--compensate none|weights|data] [--calibrate FILE.npy|DIR] [--calibrate-once]
+            [--verify [--data FILE.npy|DIR] [--labels FILE.json|FILE.npy]]
   onnx-thin inspect <in.onnx> [--json]
   onnx-thin --version | --help
 
@@ -21,6 +25,13 @@ export const USAGE = `usage:
   --method M       somp (default; Lu et al. 2017), l1 (largest ℓ1 norms), random
   --p P            SOMP's aggregation: 2 (the paper, default) or 1 (Tropp)
   --seed S         seed for --method random (default 0)
+  --compensate C   fold dropped channels into the next layers: weights (default, no data),
+                   data (fit on --calibrate inputs; the default with --calibrate), none (the paper)
+  --calibrate F    calibration inputs: float32 .npy, batch first (or a folder of them)
+  --calibrate-once capture every layer on the wide model in one pass (faster, approximate)
+  --verify         compare the thin model with the original in ONNX Runtime
+  --data F         inputs for --verify (default: 64 random inputs)
+  --labels F       labels for --verify: accuracy of both models
   --plan FILE      also write the plan (kept channels per layer) as JSON
   --json           print one JSON report instead of text
   --force          overwrite existing output files`;
@@ -37,7 +48,8 @@ export function parseArgs(argv: string[]): Command {
   const options: ThinOptions = {};
   const widths: Record<string, number> = {};
   let output: string | undefined, plan: string | undefined;
-  let json = false, force = false;
+  let json = false, force = false, verify = false;
+  let data: string | undefined, labels: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -54,6 +66,12 @@ export function parseArgs(argv: string[]): Command {
       case "--plan": plan = value(); break;
       case "--json": json = true; break;
       case "--force": force = true; break;
+      case "--compensate": options.compensate = value() as CompensateMode; break;
+      case "--calibrate": options.calibration = value(); break;
+      case "--calibrate-once": options.calibrateOnce = true; break;
+      case "--verify": verify = true; break;
+      case "--data": data = value(); break;
+      case "--labels": labels = value(); break;
       case "--width": {
         const spec = value();
         const at = spec.lastIndexOf("=");
@@ -73,5 +91,7 @@ export function parseArgs(argv: string[]): Command {
   }
   if (positional.length !== 1) throw new ThinError(positional.length === 0 ? "no input model given (see --help)" : `one input model expected, got ${positional.join(", ")}`);
   if (!output) throw new ThinError("no output given: add -o <out.onnx>");
-  return { kind: "thin", input: positional[0], output, plan, json, force, options };
+  if (!verify && (data || labels)) throw new ThinError("--data and --labels go with --verify");
+  const verifyOptions = verify ? { data, labels } : undefined;
+  return { kind: "thin", input: positional[0], output, plan, json, force, options, verify: verifyOptions };
 }

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ThinError } from "../errors.js";
 import { parseArgs, USAGE, type Command } from "./args.js";
-import { formatInspect, formatReport } from "./format.js";
+import { formatInspect, formatReport, formatVerify } from "./format.js";
 
 function version(): string {
   // src/cli/main.ts and dist/src/cli/main.js: the package root is the first folder up with package.json.
@@ -36,8 +36,15 @@ async function runThin(command: Extract<Command, { kind: "thin" }>, io: CliStrea
   const encoded = encodeModel(loaded.model, loaded.external, loaded.usesExternalData ? externalFileNameFor(command.output) : undefined);
   writeModelFiles(command.output, encoded, { force: command.force, protectedPaths });
   if (command.plan) writeAtomic(command.plan, new TextEncoder().encode(JSON.stringify(thinned.plan, null, 2) + "\n"));
-  if (command.json) io.stdout.write(JSON.stringify({ output: command.output, report: thinned.report, plan: thinned.plan }) + "\n");
-  else io.stdout.write(formatReport(thinned.plan, thinned.report, command.output) + "\n");
+  let verification;
+  if (command.verify) {
+    const { verifyModels } = await import("../verify.js");
+    const original = readModel(command.input);
+    const inline = (l: typeof original) => encodeModel(l.model, l.external).model;
+    verification = await verifyModels(inline(original), inline(readModel(command.output)), command.verify);
+  }
+  if (command.json) io.stdout.write(JSON.stringify({ output: command.output, report: thinned.report, plan: thinned.plan, verify: verification }) + "\n");
+  else io.stdout.write(formatReport(thinned.plan, thinned.report, command.output) + "\n" + (verification ? formatVerify(verification) + "\n" : ""));
 }
 
 /** Runs the command; returns the exit code (0 ok, 1 bad input, 70 internal error). */

@@ -27,6 +27,25 @@ export type CountFix =
   | { kind: "attribute"; node: NodeProto; name: string; segments: GroupId[] }
   | { kind: "shape"; tensor: TensorProto; entry: number; segments: GroupId[]; block: number };
 
+/**
+ * A node that reads channels through a weight that is linear in them (Conv with group 1,
+ * Gemm, MatMul): where dropped channels can be folded in.
+ */
+export interface ConsumerRecord {
+  node: NodeProto;
+  weight: TensorProto;
+  /** The weight axis indexed by the input channels, and the one indexed by the outputs. */
+  axis: number;
+  outputAxis: number;
+  /** The input's layout: groups end to end, `block` entries per channel. */
+  segments: GroupId[];
+  block: number;
+  /** The value the node reads (captured for calibration). */
+  input: string;
+  /** Where a bias goes: a node input (Conv, Gemm), or after the node as an Add (MatMul). */
+  biasInput: number | "add";
+}
+
 export interface ChannelAnalysis {
   index: GraphIndex;
   external: ExternalBytes;
@@ -34,6 +53,7 @@ export interface ChannelAnalysis {
   slices: SliceRegistry;
   layouts: Map<string, ChannelLayout>;
   countFixes: CountFix[];
+  consumers: ConsumerRecord[];
   /** For each group root: groups that feed its producers' inputs (for the selection order). */
   inputsOfProducer: Map<NodeProto, GroupId[]>;
 }
@@ -156,6 +176,15 @@ export class OpContext {
     if (record) record.batchNorm = batchNorm;
   }
 
+  addConsumer(record: Omit<ConsumerRecord, "node" | "input">): void {
+    this.analysis.consumers.push({ ...record, node: this.node, input: this.input(0) });
+  }
+
+  /** See ChannelGroups.markUnfoldable. */
+  markUnfoldable(layout: ChannelLayout, reason: string): void {
+    for (const g of layout.segments) this.groups.markUnfoldable(g, `${reason} (${this.label})`);
+  }
+
   addCountFix(fix: CountFix): void {
     this.analysis.countFixes.push(fix);
   }
@@ -164,7 +193,7 @@ export class OpContext {
 export function analyzeChannels(index: GraphIndex, external: ExternalBytes): ChannelAnalysis {
   const groups = new ChannelGroups();
   const analysis: ChannelAnalysis = {
-    index, external, groups, slices: new SliceRegistry(groups), layouts: new Map(), countFixes: [], inputsOfProducer: new Map(),
+    index, external, groups, slices: new SliceRegistry(groups), layouts: new Map(), countFixes: [], consumers: [], inputsOfProducer: new Map(),
   };
   index.nodes.forEach((node, position) => {
     const context = new OpContext(node, position, analysis);

@@ -19,6 +19,7 @@ export class ChannelGroups {
   private sizes: number[] = [];
   private producerLists: ProducerRecord[][] = [];
   private reasons: (string | undefined)[] = [];
+  private unfoldable: (string | undefined)[] = [];
   /** Order of creation of each group's first producer: the graph's topological order. */
   private positions: number[] = [];
 
@@ -28,6 +29,7 @@ export class ChannelGroups {
     this.sizes.push(size);
     this.producerLists.push([]);
     this.reasons.push(undefined);
+    this.unfoldable.push(undefined);
     this.positions.push(position);
     return id;
   }
@@ -61,6 +63,19 @@ export class ChannelGroups {
     this.reasons[root] ??= reason;
   }
 
+  /**
+   * Records that the group's channels meet something that is not linear in them (a
+   * depthwise conv, a product of two activations): dropped channels cannot be folded
+   * into the consumers, so compensation falls back to plain slicing.
+   */
+  markUnfoldable(group: GroupId, reason: string): void {
+    this.unfoldable[this.find(group)] ??= reason;
+  }
+
+  unfoldableReason(group: GroupId): string | undefined {
+    return this.unfoldable[this.find(group)];
+  }
+
   /** Couples two groups; groups of different sizes cannot share a selection and freeze. */
   union(a: GroupId, b: GroupId, why: string): void {
     let ra = this.find(a), rb = this.find(b);
@@ -75,6 +90,7 @@ export class ChannelGroups {
     this.parent[rb] = ra;
     this.producerLists[ra].push(...this.producerLists[rb]);
     this.reasons[ra] ??= this.reasons[rb];
+    this.unfoldable[ra] ??= this.unfoldable[rb];
   }
 
   position(group: GroupId): number {

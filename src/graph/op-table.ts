@@ -12,7 +12,7 @@ const channelAxis = (layout: ChannelLayout) => (layout.rank === undefined ? unde
 const isChannelsSecond = (layout: ChannelLayout) => layout.rank !== undefined && channelAxis(layout) === 1 && layout.block === 1;
 
 /** Registers a weight axis as the consumer of a channel layout (the paper's column step). */
-function consume(ctx: OpContext, layout: ChannelLayout, weightInput: number, axis: number, what: string): void {
+function consume(ctx: OpContext, layout: ChannelLayout, weightInput: number, axis: number, outputAxis: number, biasInput: number | "add", what: string): void {
   const length = Number(ctx.constant(weightInput)!.dims![axis]);
   const block = ctx.blockFor(layout, length);
   if (block === undefined || layout.axisFromEnd !== -1) {
@@ -20,6 +20,7 @@ function consume(ctx: OpContext, layout: ChannelLayout, weightInput: number, axi
     return;
   }
   ctx.sliceConstant(weightInput, axis, layout.segments, block);
+  ctx.addConsumer({ weight: ctx.constant(weightInput)!, axis, outputAxis, segments: layout.segments, block, biasInput });
 }
 
 /** A bias of shape [N] or [1, N] follows the group; a broadcast scalar needs nothing. */
@@ -47,8 +48,10 @@ const conv: Handler = (ctx) => {
   const inputFits = (l: ChannelLayout) => l.axisFromEnd === 1 - rank && l.block === 1;
   if (groupCount === 1) {
     if (input) {
-      if (inputFits(input) && channelCount(ctx, input) === dims[1]) ctx.sliceConstant(1, 1, input.segments, 1);
-      else ctx.freezeLayout(input, "Conv input channels do not match its weight");
+      if (inputFits(input) && channelCount(ctx, input) === dims[1]) {
+        ctx.sliceConstant(1, 1, input.segments, 1);
+        ctx.addConsumer({ weight, axis: 1, outputAxis: 0, segments: input.segments, block: 1, biasInput: 2 });
+      } else ctx.freezeLayout(input, "Conv input channels do not match its weight");
     }
     const group = ctx.produce(1, 0, dims[0]);
     sliceBias(ctx, 2, group, "Conv");
@@ -62,6 +65,7 @@ const conv: Handler = (ctx) => {
   if (ctx.input(2) && !ctx.constant(2)) return ctx.freezeInput(0, "depthwise Conv bias is not a constant");
   ctx.sliceConstant(1, 0, input.segments, 1);
   if (ctx.input(2)) ctx.sliceConstant(2, 0, input.segments, 1);
+  ctx.markUnfoldable(input, "a depthwise conv reads these channels one by one");
   ctx.addCountFix({ kind: "attribute", node: ctx.node, name: "group", segments: input.segments });
   ctx.setOutput(0, input);
 };
@@ -73,7 +77,7 @@ const gemm: Handler = (ctx) => {
   if (intAttribute(ctx.node, "transA", 0)) return ctx.freezeInput(0, "Gemm with transA = 1");
   const dims = (weight.dims ?? []).map(Number);
   const rowAxis = intAttribute(ctx.node, "transB", 0) ? 0 : 1;
-  if (input) consume(ctx, input, 1, 1 - rowAxis, "Gemm");
+  if (input) consume(ctx, input, 1, 1 - rowAxis, rowAxis, 2, "Gemm");
   const group = ctx.produce(1, rowAxis, dims[rowAxis]);
   sliceBias(ctx, 2, group, "Gemm");
   ctx.setOutput(0, { segments: [group], axisFromEnd: -1, rank: 2, block: 1 });
@@ -84,7 +88,7 @@ const matMul: Handler = (ctx) => {
   if (!weight || (weight.dims ?? []).length !== 2 || ctx.constant(0))
     return ctx.freezeAllInputs("MatMul of two activations (or of a weight on the left)");
   const input = ctx.layout(0);
-  if (input) consume(ctx, input, 1, 0, "MatMul");
+  if (input) consume(ctx, input, 1, 0, 1, "add", "MatMul");
   const group = ctx.produce(1, 1, Number(weight.dims![1]));
   ctx.setOutput(0, { segments: [group], axisFromEnd: -1, rank: ctx.rank(0), block: 1 });
 };
@@ -133,6 +137,9 @@ const elementwise: Handler = (ctx) => {
       return ctx.freezeAllInputs(`${ctx.node.opType} with ${why}`);
     }
   }
+  // Sums stay linear in each operand; products and the like do not.
+  const linear = ["Add", "Sub", "Sum", "Mean"].includes(ctx.node.opType ?? "");
+  if (!linear && withLayout.length > 1) ctx.markUnfoldable(first, `${ctx.node.opType} of two activations`);
   ctx.setOutput(0, first);
 };
 

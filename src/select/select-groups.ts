@@ -6,11 +6,14 @@ import type { ChannelAnalysis } from "../graph/analyze.js";
 import type { GroupId } from "../graph/channel-groups.js";
 import { groupMatrix, type KeptChannels } from "./group-matrix.js";
 import type { Selection, Selector } from "./selectors.js";
+import { leastSquaresCoefficients } from "../somp.js";
 
 export interface GroupChoice extends Selection {
   group: GroupId;
   /** Kept channels, ascending. */
   kept: Int32Array;
+  /** With weight compensation: α (n×k) with rows ≈ α·rows[kept] on the selection matrix. */
+  alpha?: Float64Array;
 }
 
 export interface SelectionProgress {
@@ -50,6 +53,8 @@ export async function selectGroups(
   widths: Map<GroupId, number>,
   selector: Selector,
   onProgress?: (progress: SelectionProgress) => void,
+  /** Groups whose dropped channels will be folded by weights: α is computed for them. */
+  foldByWeights: (group: GroupId) => boolean = () => false,
 ): Promise<Map<GroupId, GroupChoice>> {
   const kept: KeptChannels = new Map();
   const choices = new Map<GroupId, GroupChoice>();
@@ -60,7 +65,8 @@ export async function selectGroups(
     const selection = await selector.select(data, n, m, width);
     const ascending = Int32Array.from(selection.order).sort();
     kept.set(group, ascending);
-    choices.set(group, { ...selection, group, kept: ascending });
+    const alpha = foldByWeights(group) ? await leastSquaresCoefficients(data, n, m, ascending) : undefined;
+    choices.set(group, { ...selection, group, kept: ascending, alpha });
     onProgress?.({ group, done: done + 1, total: order.length, width, channels: n });
   }
   return choices;
