@@ -19,6 +19,17 @@ async function cli(...argv: string[]) {
   return { code, stdout, stderr };
 }
 
+/** A float32 .npy of zeros with the given shape. */
+function npy(shape: number[]): Uint8Array {
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(", ")},), }`;
+  header = header.padEnd(Math.ceil((header.length + 11) / 64) * 64 - 11) + "\n";
+  const count = shape.reduce((a, b) => a * b, 1);
+  const out = new Uint8Array(10 + header.length + 4 * count);
+  out.set([0x93, ...new TextEncoder().encode("NUMPY"), 1, 0, header.length & 255, header.length >> 8]);
+  out.set(new TextEncoder().encode(header), 10);
+  return out;
+}
+
 const digest = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
 
 describe("onnx-thin <in> -o <out>", () => {
@@ -30,8 +41,10 @@ describe("onnx-thin <in> -o <out>", () => {
     const report = JSON.parse(result.stdout);
     expect(report.report.parameters.after).toBeLessThan(report.report.parameters.before);
     const written = JSON.parse(readFileSync(plan, "utf8"));
-    expect(Object.keys(written)).toEqual(["method", "p", "keep", "groups"]);
-    expect(Object.keys(written.groups[0])).toEqual(["id", "producers", "weights", "from", "to", "kept", "energy", "frozen"]);
+    // The fields issue 4 specifies, in order, then what compensation adds.
+    expect(Object.keys(written)).toEqual(["method", "p", "keep", "compensate", "groups"]);
+    expect(Object.keys(written.groups[0])).toEqual(["id", "producers", "weights", "from", "to", "kept", "energy", "frozen", "compensation"]);
+    expect(written.compensate).toBe("weights");
     expect(written).toEqual(report.plan);
     expect((await runModel(out, sampleInput(FIXTURES.vgg_plain))).dims).toEqual([2, 10]);
     expect(digest(fixture("vgg_plain"))).toBe(before);
@@ -61,6 +74,27 @@ describe("onnx-thin <in> -o <out>", () => {
     stderr = "";
     await runCli([fixture("vgg_plain"), "-o", join(dir, "b.onnx"), "--json"], { stdout: { write: () => true }, stderr: tty });
     expect(stderr).toBe("");
+  });
+
+  it("the README's main job: thin the bundled MNIST CNN with calibration and verify it", async () => {
+    const example = (f: string) => fileURLToPath(new URL(`../examples/mnist/${f}`, import.meta.url));
+    const out = join(dir, "thin.onnx");
+    const result = await cli(example("cnn.onnx"), "-o", out, "--keep", "0.25", "--calibrate", example("calib.npy"),
+      "--verify", "--data", example("test.npy"), "--labels", example("test-labels.json"), "--json");
+    expect(result.code).toBe(0);
+    const { verify, plan } = JSON.parse(result.stdout);
+    expect(plan.compensate).toBe("data");
+    expect(verify.samples).toBe(1000);
+    expect(verify.accuracy.original).toBeGreaterThan(0.95);
+    // Issue 5's target: data compensation within 2 points of the wide model at a quarter width.
+    expect(verify.accuracy.thinned).toBeGreaterThan(verify.accuracy.original - 0.02);
+  });
+
+  it("--verify without data draws random inputs of the graph's input shape", async () => {
+    const result = await cli(fixture("resnet_mini"), "-o", join(dir, "r.onnx"), "--keep", "1", "--verify", "--json");
+    const { verify } = JSON.parse(result.stdout);
+    expect(verify).toMatchObject({ samples: 64, randomInputs: true, top1Agreement: 1 });
+    expect(verify.cosine).toBeCloseTo(1, 6);
   });
 
   it("inspect --json lists groups and layers", async () => {
@@ -93,6 +127,9 @@ describe("bad input: one line naming what is wrong, exit 1, nothing written", ()
     ["keep above 1", () => [fixture("vgg_plain"), "--keep", "1.5"], /--keep must be a number in \(0, 1\], got 1\.5/],
     ["keep not a number", () => [fixture("vgg_plain"), "--keep", "half"], /--keep needs a number, got "half"/],
     ["an unknown method", () => [fixture("vgg_plain"), "--method", "magic"], /--method must be one of somp, l1, random/],
+    ["data compensation without calibration", () => [fixture("vgg_plain"), "--compensate", "data"], /--compensate data needs calibration inputs: add --calibrate FILE\.npy/],
+    ["a calibration file that is not .npy", () => [fixture("vgg_plain"), "--calibrate", fixture("mlp")], /mlp\.onnx: not a \.npy file/],
+    ["calibration inputs of the wrong shape", () => { const p = join(dir, "c.npy"); writeFileSync(p, npy([2, 5])); return [fixture("vgg_plain"), "--calibrate", p]; }, /ONNX Runtime failed on inputs of shape \[2, 5\]/],
     ["a missing external-data file", () => { const p = join(dir, "vgg_external.onnx"); copyFileSync(fixture("vgg_external"), p); return [p]; }, /external data file "vgg_external\.weights" of tensor ".*" not found/],
   ];
   for (const [label, args, message] of cases)
