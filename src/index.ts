@@ -6,4 +6,6 @@ export type { Plan, PlanGroup, ThinReport, ThinResult } from "./thin.js";
 export type { ThinOptions } from "./options.js";
 export { inspect } from "./inspect.js";
 export type { InspectResult, InspectGroup, InspectLayer } from "./inspect.js";
+export { verifyModels as verify } from "./verify.js";
+export type { VerifyOptions, VerifyReport } from "./verify.js";
 export { ThinError } from "./errors.js";

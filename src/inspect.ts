@@ -1,6 +1,5 @@
 // `onnx-thin inspect`: what thinning would see, without writing anything — the channel
 // groups with their widths and frozen reasons, and parameters and MACs per layer.
-import { dimsOf } from "./onnx/proto.js";
 import { elementCount } from "./onnx/tensor.js";
 import { readModel } from "./onnx/read.js";
 import { GraphIndex } from "./graph/graph-index.js";
@@ -64,4 +63,3 @@ export function inspect(input: Uint8Array | string): InspectResult {
   return { source: loaded.source, parameters: countParameters(loaded.model), macs, groups, layers };
 }
 
-export { dimsOf };

@@ -1,30 +1,10 @@
 // The public SOMP entry points, documented. The addon checks every argument and option.
 import { native } from "./native.js";
+import type { NativeSompOptions, NativeSompResult } from "../binding.js";
 
-export interface SompOptions {
-  /** 2 (default): the paper's ℓ2 aggregation of correlations. 1: Tropp's SOMP. */
-  p?: 1 | 2;
-  /** Also compute α (n×k, row-major) with W ≈ α · W[indices], from the same factorisation. */
-  coefficients?: boolean;
-}
-
-export interface SompResult {
-  /** Selected rows, in selection order. */
-  indices: Int32Array;
-  /** Captured energy 1 − trace(Γ)/trace(G) after each step (non-decreasing, ≤ 1). */
-  energy: Float64Array;
-  /** The rows span fewer than k dimensions: the last picks were filled by row norm. */
-  rankDeficient: boolean;
-  /** Number of picks made by the SOMP score before any breakdown fill. */
-  greedyPicks: number;
-  /** Which space the iteration ran in ("row": n×n Gram, "column": m×m, chosen by cost). */
-  form: "row" | "column";
-  /** α with W ≈ α · W[indices], n×k row-major, when asked for. */
-  coefficients?: Float64Array;
-  /** Seconds spent forming the Gram and selecting, measured natively. */
-  gramSeconds: number;
-  selectSeconds: number;
-}
+/** Options and result of somp(): documented where the addon's surface is declared. */
+export type SompOptions = NativeSompOptions;
+export type SompResult = NativeSompResult;
 
 /**
  * Greedy SOMP row selection (Lu et al., CVPR 2017) on a row-major n×m float32 matrix.

@@ -1,5 +1,5 @@
 // The main job: read → index → channel groups → select → apply → encode.
-import { dimsOf, type ModelProto } from "./onnx/proto.js";
+import type { ModelProto } from "./onnx/proto.js";
 import { elementCount } from "./onnx/tensor.js";
 import { readModel, allTensors, type LoadedModel } from "./onnx/read.js";
 import { encodeModel } from "./onnx/write.js";
@@ -170,4 +170,3 @@ export async function thin(input: Uint8Array | string, options: ThinOptions = {}
   return { model: encoded.model, plan: thinned.plan, report: thinned.report };
 }
 
-export { dimsOf };

@@ -1,6 +1,9 @@
 // Thinning every fixture end to end and running the result in ONNX Runtime.
 import { describe, expect, it } from "vitest";
 import { inspect, thin } from "../src/index.js";
+import { readFileSync } from "node:fs";
+import { onnx } from "../src/onnx/proto.js";
+import { decodeModel } from "../src/onnx/read.js";
 import { FIXTURES, fixture, relativeMaxDifference, runModel, sampleInput } from "./helpers/fixtures.js";
 
 describe.each(Object.entries(FIXTURES))("%s", (name, shape) => {
@@ -60,6 +63,16 @@ describe("what stays whole", () => {
     expect(plan.groups.filter((g) => g.frozen).map((g) => g.producers)).toEqual([["/fc2/Gemm"]]);
     // The excite conv's output multiplies the trunk: one group for both producers.
     expect(plan.groups.find((g) => g.producers.includes("/se2/Conv"))!.producers).toEqual(["/conv3/Conv", "/se2/Conv"]);
+  });
+
+  it("a per-channel tensor of the wrong length keeps its group whole, naming the tensor", async () => {
+    const model = decodeModel(readFileSync(fixture("bn_chain")), "bn_chain");
+    const mean = model.graph!.initializer!.find((t) => t.name === "body.1.running_mean")!;
+    mean.dims = [7];
+    mean.rawData = new Uint8Array(new Float32Array(7).buffer);
+    const { plan } = await thin(onnx.ModelProto.encode(model).finish(), { keep: 0.5 });
+    expect(plan.groups[0].frozen).toBe('tensor "body.1.running_mean" has 7 entries on axis 0 where its channels need 8');
+    expect(plan.groups[1].to).toBe(8);
   });
 
   it("graph outputs are reported as the reason a group is kept whole", async () => {

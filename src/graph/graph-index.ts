@@ -1,7 +1,7 @@
 // A light index over a decoded ONNX graph: nodes in topological order, who produces and who
 // consumes each value, and the constant tensor behind a value (an initializer, a Constant
 // node, or either reached through Identity nodes, which PyTorch uses to share weights).
-import { nodeLabel, toNumber, type GraphProto, type NodeProto, type TensorProto } from "../onnx/proto.js";
+import { nodeLabel, type GraphProto, type NodeProto, type TensorProto } from "../onnx/proto.js";
 import { ThinError } from "../errors.js";
 
 export interface ValueUse {
@@ -94,16 +94,21 @@ export class GraphIndex {
     return undefined;
   }
 
-  /** Every non-Identity node input that resolves to this tensor. */
+  private tensorUses?: Map<TensorProto, ValueUse[]>;
+
+  /** Every non-Identity node input that resolves to this tensor (indexed on first use). */
   usesOfTensor(tensor: TensorProto): ValueUse[] {
-    const uses: ValueUse[] = [];
-    for (const node of this.nodes) {
-      if (node.opType === "Identity") continue;
-      (node.input ?? []).forEach((input, inputIndex) => {
-        if (input && this.constantTensor(input) === tensor) uses.push({ node, inputIndex });
-      });
+    if (!this.tensorUses) {
+      this.tensorUses = new Map();
+      for (const node of this.nodes) {
+        if (node.opType === "Identity") continue;
+        (node.input ?? []).forEach((input, inputIndex) => {
+          const constant = input ? this.constantTensor(input) : undefined;
+          if (constant) this.tensorUses!.set(constant, [...(this.tensorUses!.get(constant) ?? []), { node, inputIndex }]);
+        });
+      }
     }
-    return uses;
+    return this.tensorUses.get(tensor) ?? [];
   }
 
   /** Graph-declared rank of a value, if any. */
@@ -114,4 +119,3 @@ export class GraphIndex {
   }
 }
 
-export { toNumber };

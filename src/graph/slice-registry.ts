@@ -44,6 +44,14 @@ export class SliceRegistry {
       offset += channels * block;
       return entry;
     });
+    // A malformed model could claim more or fewer channels than the tensor holds: never
+    // gather out of range, keep the groups whole and say which tensor disagrees.
+    const length = Number(tensor.dims?.[axis] ?? -1);
+    if (length !== offset) {
+      const reason = `tensor "${tensor.name}" has ${length} entries on axis ${axis} where its channels need ${offset}`;
+      for (const e of entries) this.groups.freeze(e.group, reason);
+      return;
+    }
     const byAxis = this.axes.get(tensor) ?? new Map<number, AxisSegment[]>();
     this.axes.set(tensor, byAxis);
     const existing = byAxis.get(axis);

@@ -2,7 +2,7 @@
 // into the file's buffer), and load external-data tensors relative to the model file.
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { onnx, toNumber, type ModelProto, type TensorProto } from "./proto.js";
+import { onnx, type ModelProto, type TensorProto } from "./proto.js";
 import { isExternal, type ExternalBytes } from "./tensor.js";
 import { ThinError } from "../errors.js";
 
@@ -87,4 +87,3 @@ export function readModel(input: Uint8Array | string): LoadedModel {
   return { model, source, external, usesExternalData: external.size > 0 };
 }
 
-export { toNumber };

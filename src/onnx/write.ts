@@ -55,7 +55,7 @@ export function externalFileNameFor(outputPath: string): string {
   return basename(outputPath) + ".data";
 }
 
-function writeAtomic(path: string, bytes: Uint8Array): void {
+export function writeAtomic(path: string, bytes: Uint8Array): void {
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   try {
     writeFileSync(temporary, bytes);
@@ -91,4 +91,3 @@ export function writeModelFiles(path: string, encoded: EncodedModel, options: Ou
   writeAtomic(path, encoded.model);
 }
 
-export { writeAtomic };
