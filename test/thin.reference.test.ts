@@ -29,6 +29,21 @@ function adjustedRows(w: { data: Float32Array; dims: number[] }, inputs: number[
   return { rows, n, m: columns.length };
 }
 
+/** Plain least squares: α (n×k) minimising ‖W − α·W[S]‖ by the normal equations, Gaussian elimination. */
+function plainLeastSquares(w: Float32Array, n: number, m: number, selected: number[]): number[][] {
+  const k = selected.length;
+  const dot = (a: number, b: number) => { let s = 0; for (let c = 0; c < m; c++) s += w[a * m + c] * w[b * m + c]; return s; };
+  return Array.from({ length: n }, (_, j) => {
+    const a = selected.map((s) => [...selected.map((t) => dot(s, t)), dot(s, j)]);
+    for (let col = 0; col < k; col++) {
+      const pivot = a.slice(col).reduce((best, row, i) => (Math.abs(row[col]) > Math.abs(a[best][col]) ? col + i : best), col);
+      [a[col], a[pivot]] = [a[pivot], a[col]];
+      for (let r = 0; r < k; r++) if (r !== col) { const f = a[r][col] / a[col][col]; for (let c = col; c <= k; c++) a[r][c] -= f * a[col][c]; }
+    }
+    return a.map((row, i) => row[k] / a[i][i]);
+  });
+}
+
 describe("the paper's layer-by-layer selection", () => {
   it("vgg_plain: kept channels equal the reference SOMP applied layer by layer", async () => {
     const path = fixture("vgg_plain");
@@ -48,6 +63,33 @@ describe("the paper's layer-by-layer selection", () => {
       expect(plan.groups[i].kept).toEqual(expected);
       previous = expected;
     }
+  });
+
+  it("vgg_plain: the parameter count follows from the plan's widths alone", async () => {
+    const { plan, report } = await thin(fixture("vgg_plain"), { keep: 0.5 });
+    const [c1, c2, c3, f1, f2, f3] = plan.groups.map((g) => g.to);
+    const predicted = c1 * 3 * 9 + c1 + c2 * c1 * 9 + c2 + c3 * c2 * 9 + c3 + f1 * c3 * 16 + f1 + f2 * f1 + f2 + f3 * f2 + f3;
+    expect(report.parameters.after).toBe(predicted);
+  });
+
+  it("vgg_plain with --compensate weights: the next conv equals W₂·α with α solved the plain way", async () => {
+    const path = fixture("vgg_plain");
+    const { model, plan } = await thin(path, { keep: 0.5, compensate: "weights" });
+    const w1 = weight(path, "features.0.weight"), w2 = weight(path, "features.2.weight");
+    const kept1 = plan.groups[0].kept, kept2 = plan.groups[1].kept;
+    const alpha = plainLeastSquares(w1.data, 8, 27, kept1);
+    const thinned = readModel(model);
+    const got = tensorFloats(thinned.model.graph!.initializer!.find((t) => t.name === "features.2.weight")!, thinned.external);
+    expect(got.length).toBe(kept2.length * kept1.length * 9);
+    let worst = 0;
+    kept2.forEach((o, oi) => kept1.forEach((_, t) => {
+      for (let q = 0; q < 9; q++) {
+        let expected = 0;
+        for (let j = 0; j < 8; j++) expected += w2.data[(o * 8 + j) * 9 + q] * alpha[j][t];
+        worst = Math.max(worst, Math.abs(got[(oi * kept1.length + t) * 9 + q] - expected));
+      }
+    }));
+    expect(worst).toBeLessThan(1e-4);
   });
 
   it("bn_chain: rows are selected as BatchNormalization folds them", async () => {
