@@ -75,6 +75,20 @@ describe("what stays whole", () => {
     expect(plan.groups[1].to).toBe(8);
   });
 
+  it("a zero bias PyTorch shares between layers (through Identity) does not couple them", async () => {
+    const input = sampleInput(FIXTURES.shared_bias);
+    const { plan, model } = await thin(fixture("shared_bias"), { keep: 0.5, compensate: "none" });
+    expect(plan.groups.slice(0, 3).map((g) => [g.producers.length, g.to])).toEqual([[1, 4], [1, 4], [1, 4]]);
+    expect((await runModel(model, input)).dims).toEqual([2, 4]);
+    // With β folded into those biases, each layer's copy takes its own values.
+    const calibration = { data: sampleInput([64, 3, 16, 16], 3).data as Float32Array, shape: [64, 3, 16, 16] };
+    const data = await thin(fixture("shared_bias"), { keep: 0.5, calibration });
+    const original = await runModel(fixture("shared_bias"), input);
+    const sliced = await runModel(model, input);
+    const folded = await runModel(data.model, input);
+    expect(relativeMaxDifference(folded.data, original.data)).toBeLessThan(relativeMaxDifference(sliced.data, original.data));
+  });
+
   it("graph outputs are reported as the reason a group is kept whole", async () => {
     const { plan } = await thin(fixture("mlp"), { keep: 0.5 });
     expect(plan.groups.at(-1)!.frozen).toBe('reaches graph output "output"');

@@ -3,7 +3,7 @@
 // gathered — then biases take W·β, counts in attributes and Reshape shapes follow the new
 // widths, and value_info entries that would now be stale are dropped (ONNX Runtime
 // re-infers them).
-import { onnx, dimsOf, type ModelProto } from "../onnx/proto.js";
+import { onnx, dimsOf, type ModelProto, type NodeProto, type TensorProto } from "../onnx/proto.js";
 import { elementBytes, setTensorBytes, tensorBytes, tensorFloats, tensorIntegers } from "../onnx/tensor.js";
 import type { ChannelAnalysis, ConsumerRecord, CountFix } from "../graph/analyze.js";
 import type { GroupId } from "../graph/channel-groups.js";
@@ -57,7 +57,8 @@ function addBias(model: ModelProto, analysis: ChannelAnalysis, consumer: Consume
   const ownKept = ownGroup === undefined ? undefined : kept.get(ownGroup);
   const added = ownKept ? Float64Array.from(ownKept, (i) => addition[i]) : addition;
   const existingName = typeof consumer.biasInput === "number" ? node.input?.[consumer.biasInput] : undefined;
-  const existing = existingName ? analysis.index.constantTensor(existingName) : undefined;
+  // The bias may be a private copy made above, which the original index does not know.
+  const existing = existingName ? graph.initializer!.find((t) => t.name === existingName) ?? analysis.index.constantTensor(existingName) : undefined;
   const values = existing ? Float32Array.from(tensorFloats(existing, analysis.external)) : new Float32Array(added.length);
   values.forEach((v, i) => (values[i] = v + added[i]));
   const name = `${consumer.weight.name}::compensation_bias`;
@@ -91,8 +92,36 @@ export function foldBlocker(analysis: ChannelAnalysis, group: GroupId): string |
   return notFloat ? `weight "${notFloat.weight.name}" is not float32` : undefined;
 }
 
+/**
+ * Gives each reader of a shared parameter whose channels are cut its own copy (a copy
+ * nothing cuts would only add parameters); drops what nothing reads any more.
+ */
+function materialisePrivateCopies(model: ModelProto, analysis: ChannelAnalysis, kept: KeptChannels): void {
+  const graph = model.graph!;
+  const originals = new Set<TensorProto>();
+  const isCut = (copy: TensorProto) => [...(analysis.slices.axes.get(copy) ?? [])].some(([axis]) => keptAlongAxis(analysis, analysis.slices.axes.get(copy), axis, kept));
+  for (const { node, inputIndex, copy } of analysis.privateCopies) {
+    if (!isCut(copy)) continue;
+    const original = analysis.index.constantTensor(node.input![inputIndex]); // before rewiring
+    if (original) originals.add(original);
+    graph.initializer!.push(copy);
+    node.input![inputIndex] = copy.name!;
+  }
+  // Identity nodes that only forwarded a shared parameter, and the parameter itself, go
+  // once nothing reads them (chains of Identity: repeat until nothing changes).
+  const forwardsOriginal = (n: NodeProto) => n.opType === "Identity" && originals.has(analysis.index.constantTensor(n.input?.[0] ?? "")!);
+  for (let before = -1; before !== graph.node!.length; ) {
+    before = graph.node!.length;
+    const read = new Set([...graph.node!.flatMap((n) => n.input ?? []), ...(graph.output ?? []).map((o) => o.name ?? "")]);
+    graph.node = graph.node!.filter((n) => !forwardsOriginal(n) || read.has(n.output![0]));
+  }
+  const read = new Set([...graph.node!.flatMap((n) => n.input ?? []), ...(graph.output ?? []).map((o) => o.name ?? "")]);
+  graph.initializer = graph.initializer!.filter((t) => !originals.has(t) || read.has(t.name ?? ""));
+}
+
 export async function applyPlan(model: ModelProto, analysis: ChannelAnalysis, decisions: Decisions): Promise<void> {
   const kept: KeptChannels = new Map([...decisions].map(([g, d]) => [g, d.kept]));
+  materialisePrivateCopies(model, analysis, kept);
   const additions = biasAdditions(analysis, decisions);
   // Only the axes a consumer reads the channels through take α; a group's own rows and
   // per-channel parameters are gathered like any slice.

@@ -46,6 +46,17 @@ export interface ConsumerRecord {
   biasInput: number | "add";
 }
 
+/**
+ * A per-channel parameter that several nodes share (PyTorch deduplicates equal tensors,
+ * such as zero biases, through Identity nodes): each reader gets its own copy, sliced with
+ * its own channels, rather than coupling unrelated layers. Materialised when applied.
+ */
+export interface PrivateCopy {
+  node: NodeProto;
+  inputIndex: number;
+  copy: TensorProto;
+}
+
 export interface ChannelAnalysis {
   index: GraphIndex;
   external: ExternalBytes;
@@ -54,6 +65,7 @@ export interface ChannelAnalysis {
   layouts: Map<string, ChannelLayout>;
   countFixes: CountFix[];
   consumers: ConsumerRecord[];
+  privateCopies: PrivateCopy[];
   /** For each group root: groups that feed its producers' inputs (for the selection order). */
   inputsOfProducer: Map<NodeProto, GroupId[]>;
 }
@@ -120,10 +132,22 @@ export class OpContext {
     return group;
   }
 
-  /** Registers `axis` of input `i`'s constant as indexed by `segments` (block entries each). */
-  sliceConstant(i: number, axis: number, segments: GroupId[], block: number): void {
+  /**
+   * Registers `axis` of input `i`'s constant as indexed by `segments` (block entries each).
+   * A weight shared with other nodes couples their groups (tied weights); a shared
+   * "parameter" (bias, normalisation statistics, slopes) is copied for this node instead.
+   */
+  sliceConstant(i: number, axis: number, segments: GroupId[], block: number, role: "weight" | "parameter" = "weight"): void {
     this.slices.claim(this.node, i);
-    this.slices.add(this.constant(i)!, axis, segments, block);
+    let tensor = this.constant(i)!;
+    if (role === "parameter" && this.analysis.index.usesOfTensor(tensor).length > 1) {
+      const copy: TensorProto = { ...tensor, name: `${tensor.name}::${this.node.name || this.node.output?.[0]}` };
+      const external = this.analysis.external.get(tensor);
+      if (external) this.analysis.external.set(copy, external);
+      this.analysis.privateCopies.push({ node: this.node, inputIndex: i, copy });
+      tensor = copy;
+    }
+    this.slices.add(tensor, axis, segments, block);
   }
 
   /** The layout's block size against an axis of `length` entries, or undefined if it cannot fit. */
@@ -146,7 +170,7 @@ export class OpContext {
     if (layout.block !== 1) return false;
     const channels = layout.segments.reduce((s, g) => s + this.groups.size(g), 0);
     if (dims[axis] !== channels) return false;
-    this.sliceConstant(i, axis, layout.segments, 1);
+    this.sliceConstant(i, axis, layout.segments, 1, "parameter");
     return true;
   }
 
@@ -193,7 +217,7 @@ export class OpContext {
 export function analyzeChannels(index: GraphIndex, external: ExternalBytes): ChannelAnalysis {
   const groups = new ChannelGroups();
   const analysis: ChannelAnalysis = {
-    index, external, groups, slices: new SliceRegistry(groups), layouts: new Map(), countFixes: [], consumers: [], inputsOfProducer: new Map(),
+    index, external, groups, slices: new SliceRegistry(groups), layouts: new Map(), countFixes: [], consumers: [], privateCopies: [], inputsOfProducer: new Map(),
   };
   index.nodes.forEach((node, position) => {
     const context = new OpContext(node, position, analysis);

@@ -34,7 +34,7 @@ function sliceBias(ctx: OpContext, biasInput: number, group: number, what: strin
   const dims = (bias.dims ?? []).map(Number);
   const size = dims.reduce((a, b) => a * b, 1);
   if (size === 1) return;
-  if (size === ctx.groups.size(group) && dims[dims.length - 1] === size) ctx.sliceConstant(biasInput, dims.length - 1, [group], 1);
+  if (size === ctx.groups.size(group) && dims[dims.length - 1] === size) ctx.sliceConstant(biasInput, dims.length - 1, [group], 1, "parameter");
   else ctx.groups.freeze(group, `${what} bias of shape [${dims.join(", ")}] is not per channel (${ctx.label})`);
 }
 
@@ -64,7 +64,7 @@ const conv: Handler = (ctx) => {
   // bias, and the group attribute must count the kept channels.
   if (ctx.input(2) && !ctx.constant(2)) return ctx.freezeInput(0, "depthwise Conv bias is not a constant");
   ctx.sliceConstant(1, 0, input.segments, 1);
-  if (ctx.input(2)) ctx.sliceConstant(2, 0, input.segments, 1);
+  if (ctx.input(2)) ctx.sliceConstant(2, 0, input.segments, 1, "parameter");
   ctx.markUnfoldable(input, "a depthwise conv reads these channels one by one");
   ctx.addCountFix({ kind: "attribute", node: ctx.node, name: "group", segments: input.segments });
   ctx.setOutput(0, input);
@@ -109,7 +109,7 @@ const perChannelParameters = (parameterInputs: number[]): Handler => (ctx) => {
   if (!input) return;
   if (!isChannelsSecond(input)) return ctx.freezeInput(0, `${ctx.node.opType} on a tensor whose channels are not axis 1`);
   if (parameterInputs.some((i) => !ctx.constant(i))) return ctx.freezeInput(0, `${ctx.node.opType} parameters are not constants`);
-  for (const i of parameterInputs) ctx.sliceConstant(i, 0, input.segments, 1);
+  for (const i of parameterInputs) ctx.sliceConstant(i, 0, input.segments, 1, "parameter");
   ctx.setOutput(0, input);
 };
 

@@ -3,7 +3,7 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { onnx, type ModelProto, type TensorProto } from "./proto.js";
-import { isExternal, type ExternalBytes } from "./tensor.js";
+import { checkTensorSize, isExternal, type ExternalBytes } from "./tensor.js";
 import { ThinError } from "../errors.js";
 
 export interface LoadedModel {
@@ -84,6 +84,7 @@ export function readModel(input: Uint8Array | string): LoadedModel {
   }
   const model = decodeModel(bytes, source);
   const external = loadExternal(model, source, baseDir);
+  for (const tensor of allTensors(model)) checkTensorSize(tensor, external, source);
   return { model, source, external, usesExternalData: external.size > 0 };
 }
 

@@ -34,6 +34,30 @@ export function isExternal(tensor: TensorProto): boolean {
 
 const bytesOf = (view: ArrayBufferView) => new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 
+/** How many elements a tensor's storage holds, without copying it (undefined: not countable). */
+function storedElements(tensor: TensorProto, external: ExternalBytes): number | undefined {
+  const size = ELEMENT_BYTES[tensor.dataType ?? 0];
+  if (!size) return undefined;
+  if (isExternal(tensor)) return (external.get(tensor)?.byteLength ?? 0) / size;
+  if (tensor.rawData && tensor.rawData.byteLength > 0) return tensor.rawData.byteLength / size;
+  const type = tensor.dataType;
+  if (type === T.FLOAT) return tensor.floatData?.length ?? 0;
+  if (type === T.DOUBLE) return tensor.doubleData?.length ?? 0;
+  if (type === T.INT64) return tensor.int64Data?.length ?? 0;
+  if (type === T.UINT64 || type === T.UINT32) return tensor.uint64Data?.length ?? 0;
+  return tensor.int32Data?.length ?? 0;
+}
+
+/** Refuses a tensor whose stored data does not match its dims, naming it. */
+export function checkTensorSize(tensor: TensorProto, external: ExternalBytes, source: string): void {
+  const dims = dimsOf(tensor);
+  if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new ThinError(`${source}: tensor "${tensor.name}" has invalid dims [${dims.join(", ")}]`);
+  const stored = storedElements(tensor, external);
+  const expected = elementCount(tensor);
+  if (stored !== undefined && stored !== expected)
+    throw new ThinError(`${source}: tensor "${tensor.name}" has dims [${dims.join(", ")}] (${expected} elements) but holds ${stored}`);
+}
+
 /** The tensor's contents as little-endian bytes (a view where the storage allows it). */
 export function tensorBytes(tensor: TensorProto, external: ExternalBytes): Uint8Array {
   const expected = elementCount(tensor) * elementBytes(tensor);

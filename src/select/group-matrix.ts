@@ -3,6 +3,7 @@
 // BatchNormalization, scaled to unit Frobenius norm, and laid side by side.
 import { dimsOf } from "../onnx/proto.js";
 import { tensorFloats } from "../onnx/tensor.js";
+import { ThinError } from "../errors.js";
 import { gatherAxes, range } from "../apply/gather.js";
 import type { ChannelAnalysis } from "../graph/analyze.js";
 import type { GroupId, ProducerRecord } from "../graph/channel-groups.js";
@@ -28,6 +29,8 @@ export function keptAlongAxis(analysis: ChannelAnalysis, tensorAxes: ReturnType<
 function producerRows(analysis: ChannelAnalysis, producer: ProducerRecord, kept: KeptChannels): { data: Float32Array; n: number; m: number } {
   const dims = dimsOf(producer.weight);
   const floats = tensorFloats(producer.weight, analysis.external);
+  const bad = floats.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new ThinError(`tensor "${producer.weight.name}" holds ${Number.isNaN(floats[bad]) ? "NaN" : "an infinite value"} at element ${bad}; weights must be finite`);
   const tensorAxes = analysis.slices.axes.get(producer.weight);
   const keep = dims.map((_, axis) => (axis === producer.rowAxis ? undefined : keptAlongAxis(analysis, tensorAxes, axis, kept)));
   const gathered = gatherAxes(new Uint8Array(floats.buffer, floats.byteOffset, floats.byteLength), dims, 4, keep);
