@@ -32,31 +32,31 @@ export async function rebuildAxis(
       parts.push({
         width: k * block,
         fill: async (out, newLength, at) => {
+          // A channel's block·inner entries are contiguous on both sides: one copy each.
+          const run = block * inner;
           const x = new Float32Array(n * columns);
           for (let j = 0; j < n; j++)
-            for (let o = 0; o < outer; o++)
-              for (let b = 0; b < block; b++) {
-                const from = (o * length + offset + j * block + b) * inner;
-                x.set(values.subarray(from, from + inner), j * columns + (o * block + b) * inner);
-              }
+            for (let o = 0; o < outer; o++) {
+              const from = (o * length + offset + j * block) * inner;
+              x.set(values.subarray(from, from + run), j * columns + o * run);
+            }
           const y = await native.mixRows(alpha, n, k, x, columns);
           for (let t = 0; t < k; t++)
-            for (let o = 0; o < outer; o++)
-              for (let b = 0; b < block; b++) {
-                const to = (o * newLength + at + t * block + b) * inner;
-                out.set(y.subarray(t * columns + (o * block + b) * inner, t * columns + (o * block + b + 1) * inner), to);
-              }
+            for (let o = 0; o < outer; o++) out.set(y.subarray(t * columns + o * run, t * columns + (o + 1) * run), (o * newLength + at + t * block) * inner);
         },
       });
       continue;
     }
-    const entries: number[] = [];
-    for (const c of kept ?? Array.from({ length: n }, (_, i) => i)) for (let b = 0; b < block; b++) entries.push(offset + c * block + b);
+    const channels = kept ?? Int32Array.from({ length: n }, (_, i) => i);
+    const run = block * inner;
     parts.push({
-      width: entries.length,
+      width: channels.length * block,
       fill: async (out, newLength, at) => {
         for (let o = 0; o < outer; o++)
-          entries.forEach((e, i) => out.set(values.subarray((o * length + e) * inner, (o * length + e + 1) * inner), (o * newLength + at + i) * inner));
+          channels.forEach((c, i) => {
+            const from = (o * length + offset + c * block) * inner;
+            out.set(values.subarray(from, from + run), (o * newLength + at + i * block) * inner);
+          });
       },
     });
   }

@@ -48,6 +48,18 @@ export function selectionOrder(analysis: ChannelAnalysis, groups: GroupId[]): Gr
   return order;
 }
 
+/** α with columns in selection order, rearranged to the order of `ascending`. */
+function columnsInOrder(alpha: Float64Array, n: number, order: number[], ascending: Int32Array): Float64Array {
+  const k = order.length;
+  const column = new Map(order.map((row, t) => [row, t]));
+  const out = new Float64Array(n * k);
+  ascending.forEach((row, i) => {
+    const t = column.get(row)!;
+    for (let j = 0; j < n; j++) out[j * k + i] = alpha[j * k + t];
+  });
+  return out;
+}
+
 export async function selectGroups(
   analysis: ChannelAnalysis,
   widths: Map<GroupId, number>,
@@ -62,10 +74,15 @@ export async function selectGroups(
   for (const [done, group] of order.entries()) {
     const width = widths.get(group)!;
     const { data, n, m } = groupMatrix(analysis, group, kept);
-    const selection = await selector.select(data, n, m, width);
+    const fold = foldByWeights(group);
+    const selection = await selector.select(data, n, m, width, { coefficients: fold });
     const ascending = Int32Array.from(selection.order).sort();
     kept.set(group, ascending);
-    const alpha = foldByWeights(group) ? await leastSquaresCoefficients(data, n, m, ascending) : undefined;
+    let alpha: Float64Array | undefined;
+    if (fold) {
+      // SOMP's own factor gives α for free (columns in selection order); others solve for it.
+      alpha = selection.alpha ? columnsInOrder(selection.alpha, n, selection.order, ascending) : await leastSquaresCoefficients(data, n, m, ascending);
+    }
     choices.set(group, { ...selection, group, kept: ascending, alpha });
     onProgress?.({ group, done: done + 1, total: order.length, width, channels: n });
   }

@@ -12,20 +12,22 @@ export interface Selection {
   energy?: number[];
   /** SOMP only: the rows span fewer dimensions than the width asked for. */
   rankDeficient?: boolean;
+  /** When asked for and the method's own factorisation gives it: α (n×k, columns in `order`). */
+  alpha?: Float64Array;
 }
 
 export interface Selector {
   readonly method: MethodName;
-  /** Chooses k of the n rows of a row-major n×m matrix. */
-  select(rows: Float32Array, n: number, m: number, k: number): Promise<Selection>;
+  /** Chooses k of the n rows of a row-major n×m matrix (with α where the method has it). */
+  select(rows: Float32Array, n: number, m: number, k: number, options?: { coefficients?: boolean }): Promise<Selection>;
 }
 
 class SompSelector implements Selector {
   readonly method = "somp";
   constructor(private p: 1 | 2) {}
-  async select(rows: Float32Array, n: number, m: number, k: number): Promise<Selection> {
-    const result = await somp(rows, n, m, k, { p: this.p });
-    return { order: Array.from(result.indices), energy: Array.from(result.energy), rankDeficient: result.rankDeficient };
+  async select(rows: Float32Array, n: number, m: number, k: number, options: { coefficients?: boolean } = {}): Promise<Selection> {
+    const result = await somp(rows, n, m, k, { p: this.p, coefficients: options.coefficients });
+    return { order: Array.from(result.indices), energy: Array.from(result.energy), rankDeficient: result.rankDeficient, alpha: result.coefficients };
   }
 }
 
