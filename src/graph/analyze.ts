@@ -66,7 +66,7 @@ export interface ChannelAnalysis {
   countFixes: CountFix[];
   consumers: ConsumerRecord[];
   privateCopies: PrivateCopy[];
-  /** For each group root: groups that feed its producers' inputs (for the selection order). */
+  /** For each producer node: the groups its input carries (for the selection order). */
   inputsOfProducer: Map<NodeProto, GroupId[]>;
 }
 

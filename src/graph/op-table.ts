@@ -235,7 +235,8 @@ const softmax: Handler = (ctx) => {
   ctx.setOutput(0, input);
 };
 
-const UNARY = [
+/** Ops applied to each element on its own: channels, and shapes, pass straight through. */
+export const ELEMENTWISE_UNARY = [
   "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Elu", "Selu", "Celu", "Softplus", "Softsign", "HardSigmoid", "HardSwish",
   "Mish", "Erf", "Gelu", "Exp", "Log", "Abs", "Neg", "Sqrt", "Reciprocal", "Floor", "Ceil", "Round", "Sign", "Sin",
   "Cos", "ThresholdedRelu", "Identity", "Dropout", "Cast",
@@ -260,5 +261,5 @@ export const OP_TABLE: Record<string, Handler> = {
   Concat: concat,
   Softmax: softmax, LogSoftmax: softmax,
   Constant: () => {},
-  ...Object.fromEntries(UNARY.map((op) => [op, passThrough])),
+  ...Object.fromEntries(ELEMENTWISE_UNARY.map((op) => [op, passThrough])),
 };

@@ -4,9 +4,12 @@
 import { intAttribute, intsAttribute, toNumber } from "../onnx/proto.js";
 import { tensorIntegers, type ExternalBytes } from "../onnx/tensor.js";
 import type { GraphIndex } from "./graph-index.js";
+import { ELEMENTWISE_UNARY } from "./op-table.js";
 import type { GraphProto, NodeProto } from "../onnx/proto.js";
 
 export type Shape = number[];
+
+const SAME_SHAPE = new Set([...ELEMENTWISE_UNARY, "BatchNormalization", "InstanceNormalization", "Clip", "Softmax", "LogSoftmax"]);
 
 function broadcast(a: Shape, b: Shape): Shape | undefined {
   const rank = Math.max(a.length, b.length);
@@ -80,8 +83,8 @@ export function inferShapes(graph: GraphProto, index: GraphIndex, external: Exte
       if (axis < 0) axis += x!.length;
       out = [...x!];
       out[axis] = inputs.reduce((s, shape) => s + shape![axis], 0);
-    } else if (["BatchNormalization", "InstanceNormalization", "Clip", "Softmax", "LogSoftmax", "Pad"].includes(op) || (x && op !== "Shape" && (node.output ?? []).length <= 2 && ["Relu", "LeakyRelu", "Sigmoid", "Tanh", "Elu", "Selu", "Softplus", "HardSigmoid", "HardSwish", "Erf", "Gelu", "Identity", "Dropout", "Cast", "Sqrt", "Exp", "Neg", "Abs"].includes(op))) {
-      out = op === "Pad" ? undefined : x;
+    } else if (x && SAME_SHAPE.has(op)) {
+      out = x;
     }
     if (out) shapes.set(node.output?.[0] ?? "", out);
   }
