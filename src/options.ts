@@ -1,6 +1,6 @@
 // Thinning options: one place that checks them, with messages that name the option.
 import { ThinError } from "./errors.js";
-import { METHODS, type MethodName } from "./select/selectors.js";
+import { METHODS, type MethodName } from "./select/methods.js";
 
 export interface ThinOptions {
   /** Fraction of each thinnable group's channels to keep, 0 < keep ≤ 1 (default 0.5). */

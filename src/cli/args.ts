@@ -1,7 +1,7 @@
 // Command-line parsing: one place, messages that name the option.
 import { ThinError } from "../errors.js";
 import type { ThinOptions } from "../options.js";
-import type { MethodName } from "../select/selectors.js";
+import type { MethodName } from "../select/methods.js";
 import type { CompensateMode } from "../options.js";
 import type { VerifyOptions } from "../verify.js";
 
@@ -9,6 +9,7 @@ export type Command =
   | { kind: "help" }
   | { kind: "version" }
   | { kind: "inspect"; input: string; json: boolean }
+  | { kind: "batch"; inputs: string[]; outDir: string; jobs?: number; json: boolean; force: boolean; options: ThinOptions }
   | { kind: "thin"; input: string; output: string; plan?: string; json: boolean; force: boolean; options: ThinOptions; verify?: VerifyOptions };
 
 export const USAGE = `usage:
@@ -17,6 +18,7 @@ export const USAGE = `usage:
             [--compensate none|weights|data] [--calibrate FILE.npy|DIR] [--calibrate-once]
             [--verify [--data FILE.npy|DIR] [--labels FILE.json|FILE.npy]]
   onnx-thin inspect <in.onnx> [--json]
+  onnx-thin batch <files or globs>... --out-dir DIR [--jobs N] [the options above]
   onnx-thin --version | --help
 
   --keep R         fraction of channels every thinnable layer keeps, 0 < R ≤ 1 (default 0.5)
@@ -33,6 +35,8 @@ export const USAGE = `usage:
   --data F         inputs for --verify (default: 64 random inputs)
   --labels F       labels for --verify: accuracy of both models
   --plan FILE      also write the plan (kept channels per layer) as JSON
+  --out-dir DIR    batch: where the thinned models go (same file names)
+  --jobs N         batch: models thinned at once, in worker threads (default: the cores)
   --json           print one JSON report instead of text
   --force          overwrite existing output files`;
 
@@ -47,7 +51,7 @@ export function parseArgs(argv: string[]): Command {
   const positional: string[] = [];
   const options: ThinOptions = {};
   const widths: Record<string, number> = {};
-  let output: string | undefined, plan: string | undefined;
+  let output: string | undefined, plan: string | undefined, outDir: string | undefined, jobs: number | undefined;
   let json = false, force = false, verify = false;
   let data: string | undefined, labels: string | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -64,6 +68,8 @@ export function parseArgs(argv: string[]): Command {
       case "--seed": options.seed = number(arg, value()); break;
       case "--method": options.method = value() as MethodName; break;
       case "--plan": plan = value(); break;
+      case "--out-dir": outDir = value(); break;
+      case "--jobs": jobs = number(arg, value()); break;
       case "--json": json = true; break;
       case "--force": force = true; break;
       case "--compensate": options.compensate = value() as CompensateMode; break;
@@ -85,6 +91,14 @@ export function parseArgs(argv: string[]): Command {
     }
   }
   if (Object.keys(widths).length) options.widths = widths;
+  if (positional[0] === "batch") {
+    if (positional.length < 2) throw new ThinError("batch takes one or more model files");
+    if (!outDir) throw new ThinError("batch needs --out-dir DIR");
+    if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) throw new ThinError(`--jobs must be a positive integer, got ${jobs}`);
+    if (output || plan || verify) throw new ThinError("-o, --plan and --verify are for one model; batch writes to --out-dir");
+    return { kind: "batch", inputs: positional.slice(1), outDir, jobs, json, force, options };
+  }
+  if (outDir || jobs !== undefined) throw new ThinError("--out-dir and --jobs go with batch");
   if (positional[0] === "inspect") {
     if (positional.length !== 2) throw new ThinError("inspect takes one model file");
     return { kind: "inspect", input: positional[1], json };

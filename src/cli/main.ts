@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ThinError } from "../errors.js";
 import { parseArgs, USAGE, type Command } from "./args.js";
-import { formatInspect, formatReport, formatVerify } from "./format.js";
+import { formatBatchLine, formatBatchSummary, formatInspect, formatReport, formatVerify } from "./format.js";
 
 function version(): string {
   // src/cli/main.ts and dist/src/cli/main.js: the package root is the first folder up with package.json.
@@ -47,6 +47,21 @@ async function runThin(command: Extract<Command, { kind: "thin" }>, io: CliStrea
   else io.stdout.write(formatReport(thinned.plan, thinned.report, command.output) + "\n" + (verification ? formatVerify(verification) + "\n" : ""));
 }
 
+async function runBatch(command: Extract<Command, { kind: "batch" }>, io: CliStreams): Promise<number> {
+  const { thinBatch, expandInputs } = await import("../batch/batch.js");
+  const { calibration, ...rest } = command.options;
+  const results = await thinBatch(expandInputs(command.inputs), {
+    ...rest,
+    calibration: typeof calibration === "string" ? calibration : undefined,
+    outDir: command.outDir,
+    jobs: command.jobs,
+    force: command.force,
+    onResult: command.json ? undefined : (r, done, total) => io.stderr.write(formatBatchLine(r, done, total) + "\n"),
+  });
+  io.stdout.write((command.json ? JSON.stringify(results) : formatBatchSummary(results)) + "\n");
+  return results.every((r) => r.ok) ? 0 : 1;
+}
+
 /** Runs the command; returns the exit code (0 ok, 1 bad input, 70 internal error). */
 export async function runCli(argv: string[], io: CliStreams): Promise<number> {
   try {
@@ -57,7 +72,8 @@ export async function runCli(argv: string[], io: CliStreams): Promise<number> {
       const { inspect } = await import("../inspect.js");
       const result = inspect(command.input);
       io.stdout.write((command.json ? JSON.stringify(result) : formatInspect(result)) + "\n");
-    } else await runThin(command, io);
+    } else if (command.kind === "batch") return await runBatch(command, io);
+    else await runThin(command, io);
     return 0;
   } catch (error) {
     // A ThinError is about the input and fits on one line; anything else is our bug.

@@ -1,9 +1,10 @@
 // How the channels of one group are chosen from its row matrix: SOMP (the paper), the
 // largest ℓ1 row norms (Li et al. 2017), or a seeded random draw. One interface for all.
 import { somp } from "../somp.js";
+import type { MethodName } from "./methods.js";
 
-export type MethodName = "somp" | "l1" | "random";
-export const METHODS: readonly MethodName[] = ["somp", "l1", "random"];
+export type { MethodName } from "./methods.js";
+export { METHODS } from "./methods.js";
 
 export interface Selection {
   /** The chosen rows, in the order the method chose them. */
