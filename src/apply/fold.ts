@@ -6,6 +6,9 @@ import type { ChannelAnalysis, ConsumerRecord } from "../graph/analyze.js";
 import type { AxisSegment } from "../graph/slice-registry.js";
 import type { Decisions } from "./decisions.js";
 
+/** Values per temporary copy when folding (64 MB of float32). */
+const FOLD_CHUNK_VALUES = 16 * 1024 * 1024;
+
 /** The decision's α when it may be folded into this axis segment. */
 export function foldableAlpha(analysis: ChannelAnalysis, segment: AxisSegment, decisions: Decisions): Float64Array | undefined {
   const root = analysis.groups.find(segment.group);
@@ -28,21 +31,26 @@ export async function rebuildAxis(
     const kept = decisions.get(analysis.groups.find(segment.group))?.kept;
     const { offset, channels: n, block } = segment;
     if (alpha && kept) {
-      const k = kept.length, columns = outer * block * inner;
+      const k = kept.length;
+      // A channel's block·inner entries are contiguous on both sides: one copy each. The
+      // outer rows go in chunks so the temporary copy stays small next to the weight.
+      const run = block * inner;
+      const rowsPerChunk = Math.max(1, Math.floor(FOLD_CHUNK_VALUES / (n * run)));
       parts.push({
         width: k * block,
         fill: async (out, newLength, at) => {
-          // A channel's block·inner entries are contiguous on both sides: one copy each.
-          const run = block * inner;
-          const x = new Float32Array(n * columns);
-          for (let j = 0; j < n; j++)
-            for (let o = 0; o < outer; o++) {
-              const from = (o * length + offset + j * block) * inner;
-              x.set(values.subarray(from, from + run), j * columns + o * run);
-            }
-          const y = await native.mixRows(alpha, n, k, x, columns);
-          for (let t = 0; t < k; t++)
-            for (let o = 0; o < outer; o++) out.set(y.subarray(t * columns + o * run, t * columns + (o + 1) * run), (o * newLength + at + t * block) * inner);
+          for (let o0 = 0; o0 < outer; o0 += rowsPerChunk) {
+            const rows = Math.min(rowsPerChunk, outer - o0), columns = rows * run;
+            const x = new Float32Array(n * columns);
+            for (let j = 0; j < n; j++)
+              for (let o = 0; o < rows; o++) {
+                const from = ((o0 + o) * length + offset + j * block) * inner;
+                x.set(values.subarray(from, from + run), j * columns + o * run);
+              }
+            const y = await native.mixRows(alpha, n, k, x, columns);
+            for (let t = 0; t < k; t++)
+              for (let o = 0; o < rows; o++) out.set(y.subarray(t * columns + o * run, t * columns + (o + 1) * run), ((o0 + o) * newLength + at + t * block) * inner);
+          }
         },
       });
       continue;
