@@ -20,14 +20,16 @@ function packageRoot(): string {
 
 /**
  * Candidates in order: an explicit override (ONNX_THIN_ADDON, used by CI to test the
- * portable build), a prebuilt binary for this platform, then the local cmake-js build.
+ * portable build), a local cmake-js build, then the prebuilt binary shipped in the npm
+ * package. An installed package has one or the other; in a checkout the fresh build wins
+ * over a prebuild left by `npm pack`.
  */
 function addonCandidates(root: string): string[] {
   const explicit = process.env.ONNX_THIN_ADDON;
   if (explicit) return [resolve(explicit)];
   return [
-    join(root, "prebuilds", `${process.platform}-${process.arch}`, "onnx_thin.node"),
     join(root, "build", "Release", "onnx_thin.node"),
+    join(root, "prebuilds", `${process.platform}-${process.arch}`, "onnx_thin.node"),
   ];
 }
 

@@ -10,7 +10,10 @@ export async function onnxRuntime(): Promise<typeof Ort> {
   try {
     loaded = (await import("onnxruntime-node")) as typeof Ort;
   } catch (error) {
-    throw new ThinError(`this needs onnxruntime-node, which could not be loaded (${(error as Error).message}); install it with npm`);
+    throw new ThinError(
+      `--verify and calibration run models in ONNX Runtime, which is not installed (${(error as Error).message.split("\n")[0]}); ` +
+        "add it with: npm install onnxruntime-node --onnxruntime-node-install=skip (its CPU binaries are in the npm package; the flag skips a download from outside the registry)",
+    );
   }
   return loaded;
 }
