@@ -128,7 +128,18 @@ Array to_typed_array(Napi::Env env, const std::vector<T>& values) {
   return array;
 }
 
-Napi::Object result_to_js(Napi::Env env, const thin::SompResult& result) {
+// Large results (α is n×k doubles: 64 MiB for VGG-16's fc6) are handed to JavaScript
+// without a copy: the array takes over the vector's memory and frees it when collected.
+template <typename Array, typename T>
+Array adopt_typed_array(Napi::Env env, std::vector<T>&& values) {
+  if (values.size() * sizeof(T) < (1u << 20)) return to_typed_array<Array>(env, values);
+  auto* owned = new std::vector<T>(std::move(values));
+  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, owned->data(), owned->size() * sizeof(T),
+                                                    [](Napi::Env, void*, std::vector<T>* v) { delete v; }, owned);
+  return Array::New(env, owned->size(), buffer, 0);
+}
+
+Napi::Object result_to_js(Napi::Env env, thin::SompResult& result) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("indices", to_typed_array<Napi::Int32Array>(env, result.indices));
   out.Set("energy", to_typed_array<Napi::Float64Array>(env, result.energy));
@@ -136,7 +147,7 @@ Napi::Object result_to_js(Napi::Env env, const thin::SompResult& result) {
   out.Set("greedyPicks", Napi::Number::New(env, double(result.greedy_picks)));
   out.Set("form", Napi::String::New(env, result.form == thin::SompForm::RowSpace ? "row" : "column"));
   if (!result.coefficients.empty())
-    out.Set("coefficients", to_typed_array<Napi::Float64Array>(env, result.coefficients));
+    out.Set("coefficients", adopt_typed_array<Napi::Float64Array>(env, std::move(result.coefficients)));
   out.Set("gramSeconds", Napi::Number::New(env, result.gram_seconds));
   out.Set("selectSeconds", Napi::Number::New(env, result.select_seconds));
   return out;
@@ -148,7 +159,7 @@ template <typename Output>
 class PromiseWorker : public Napi::AsyncWorker {
  public:
   using Compute = std::function<Output()>;
-  using Resolve = std::function<Napi::Value(Napi::Env, const Output&)>;
+  using Resolve = std::function<Napi::Value(Napi::Env, Output&)>;
 
   PromiseWorker(Napi::Env env, Compute compute, Resolve resolve, std::vector<Napi::Value> keep_alive)
       : Napi::AsyncWorker(env, "onnx-thin"), deferred_(Napi::Promise::Deferred::New(env)),
@@ -212,7 +223,10 @@ Napi::Value Somp(const Napi::CallbackInfo& info) {
 
 Napi::Value SompSync(const Napi::CallbackInfo& info) {
   const SompJob job = read_weights_job(info);
-  return settle_sync(info.Env(), [&] { return Napi::Value(result_to_js(info.Env(), run_somp(job))); });
+  return settle_sync(info.Env(), [&] {
+    thin::SompResult result = run_somp(job);
+    return Napi::Value(result_to_js(info.Env(), result));
+  });
 }
 
 // sompGram(gram: Float64Array, n, k, options?)
@@ -247,8 +261,8 @@ Napi::Value Coefficients(const Napi::CallbackInfo& info) {
       return thin::least_squares_coefficients(weights, n, m, selected);
     });
   };
-  auto resolve = [](Napi::Env env, const std::vector<double>& alpha) -> Napi::Value {
-    return to_typed_array<Napi::Float64Array>(env, alpha);
+  auto resolve = [](Napi::Env env, std::vector<double>& alpha) -> Napi::Value {
+    return adopt_typed_array<Napi::Float64Array>(env, std::move(alpha));
   };
   auto* worker = new PromiseWorker<std::vector<double>>(info.Env(), compute, resolve, {info[0]});
   worker->Queue();
@@ -283,7 +297,7 @@ Napi::Value AccumulateGram(const Napi::CallbackInfo& info) {
       return double(thin::accumulate_gram(data, view, max_positions, gram, sums));
     });
   };
-  auto resolve = [](Napi::Env e, const double& samples) -> Napi::Value { return Napi::Number::New(e, samples); };
+  auto resolve = [](Napi::Env e, double& samples) -> Napi::Value { return Napi::Number::New(e, samples); };
   auto* worker = new PromiseWorker<double>(env, compute, resolve, {info[0], info[1], info[2]});
   worker->Queue();
   return worker->promise();
@@ -303,7 +317,7 @@ Napi::Value MixRows(const Napi::CallbackInfo& info) {
       return out;
     });
   };
-  auto resolve = [](Napi::Env e, const std::vector<float>& out) -> Napi::Value { return to_typed_array<Napi::Float32Array>(e, out); };
+  auto resolve = [](Napi::Env e, std::vector<float>& out) -> Napi::Value { return adopt_typed_array<Napi::Float32Array>(e, std::move(out)); };
   auto* worker = new PromiseWorker<std::vector<float>>(info.Env(), compute, resolve, {info[0], info[3]});
   worker->Queue();
   return worker->promise();

@@ -130,11 +130,16 @@ export async function applyPlan(model: ModelProto, analysis: ChannelAnalysis, de
     let dims = dimsOf(tensor);
     const folded = [...axes].filter(([axis, segments]) => isConsumerAxis(tensor, axis) && segments.some((s) => foldableAlpha(analysis, s, decisions)));
     if (folded.length > 0 && tensor.dataType === FLOAT) {
-      let values = tensorFloats(tensor, analysis.external);
+      // Cut the other axes first (the consumer's own rows), so the fold works on, and
+      // allocates, only what is kept; the folded axis keeps its offsets meanwhile.
+      const keepOthers = dims.map((_, a) => (folded.some(([f]) => f === a) ? undefined : keptAlongAxis(analysis, axes, a, kept)));
+      const floats = tensorFloats(tensor, analysis.external);
+      const cut = gatherAxes(bytesOf(floats), dims, 4, keepOthers);
+      let values = new Float32Array(cut.bytes.buffer, cut.bytes.byteOffset, cut.bytes.byteLength / 4);
+      dims = cut.dims;
       for (const [axis, segments] of folded) ({ values, dims } = await rebuildAxis(analysis, values, dims, axis, segments, decisions));
-      const keep = dims.map((_, a) => (folded.some(([f]) => f === a) ? undefined : keptAlongAxis(analysis, axes, a, kept)));
-      const gathered = gatherAxes(bytesOf(values), dims, 4, keep);
-      setTensorBytes(tensor, gathered.dims, gathered.bytes.slice(), analysis.external);
+      // rebuildAxis always returns a new array: the model's own bytes are never written.
+      setTensorBytes(tensor, dims, bytesOf(values), analysis.external);
       continue;
     }
     const keep = dims.map((_, axis) => keptAlongAxis(analysis, axes, axis, kept));

@@ -48,16 +48,19 @@ export function selectionOrder(analysis: ChannelAnalysis, groups: GroupId[]): Gr
   return order;
 }
 
-/** α with columns in selection order, rearranged to the order of `ascending`. */
+/** Rearranges α's columns from selection order to the order of `ascending`, in place
+ *  (row by row: α can be n×k = 4096×2048 doubles, and a second copy would be 64 MiB). */
 function columnsInOrder(alpha: Float64Array, n: number, order: number[], ascending: Int32Array): Float64Array {
   const k = order.length;
   const column = new Map(order.map((row, t) => [row, t]));
-  const out = new Float64Array(n * k);
-  ascending.forEach((row, i) => {
-    const t = column.get(row)!;
-    for (let j = 0; j < n; j++) out[j * k + i] = alpha[j * k + t];
-  });
-  return out;
+  const source = Int32Array.from(ascending, (row) => column.get(row)!);
+  const row = new Float64Array(k);
+  for (let j = 0; j < n; j++) {
+    const at = j * k;
+    for (let i = 0; i < k; i++) row[i] = alpha[at + source[i]];
+    alpha.set(row, at);
+  }
+  return alpha;
 }
 
 export async function selectGroups(
