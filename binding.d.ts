@@ -5,6 +5,8 @@ export interface NativeSompOptions {
   p?: 1 | 2;
   /** Also return α (n×k, row-major) with W ≈ α · W[indices]. */
   coefficients?: boolean;
+  /** somp only: see each row through these columns of W (m is then W's row length). */
+  columns?: Int32Array;
 }
 
 export interface NativeSompResult {

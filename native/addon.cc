@@ -13,6 +13,7 @@
 
 #include "activation_gram.h"
 #include "blas.h"
+#include "gram.h"
 #include "lstsq.h"
 #include "somp.h"
 
@@ -76,6 +77,7 @@ thin::SompOptions read_options(const Napi::CallbackInfo& info, size_t index) {
 // What a worker runs: inputs are borrowed from typed arrays kept alive by references.
 struct SompJob {
   const float* weights = nullptr;  // n×m, or null when starting from a Gram
+  std::vector<int32_t> columns;    // the columns of W seen (options.columns), or empty: all
   const double* gram = nullptr;    // n×n
   size_t n = 0, m = 0, k = 0;
   thin::SompOptions options;
@@ -114,7 +116,9 @@ thin::SompResult run_somp(const SompJob& job) {
   return guarded([&] {
     if (job.weights) {
       require_finite(job.weights, job.n * job.m, "weights");
-      return thin::somp_weights(job.weights, job.n, job.m, job.k, job.options);
+      thin::RowMatrix matrix{job.weights, job.n, job.m};
+      if (!job.columns.empty()) matrix.columns = job.columns.data(), matrix.column_count = job.columns.size();
+      return thin::somp_weights(matrix, job.k, job.options);
     }
     require_finite(job.gram, job.n * job.n, "gram");
     return thin::somp_gram(job.gram, job.n, job.k, job.options);
@@ -210,6 +214,19 @@ SompJob read_weights_job(const Napi::CallbackInfo& info) {
   job.weights = read_typed_array<Napi::Float32Array>(info, 0, "weights", napi_float32_array, "Float32Array",
                                                      job.n * job.m, "n·m").Data();
   job.options = read_options(info, 4);
+  if (info.Length() > 4 && info[4].IsObject()) {
+    const Napi::Value columns = info[4].As<Napi::Object>().Get("columns");
+    if (!columns.IsUndefined()) {
+      if (!columns.IsTypedArray() || columns.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+        throw make_error(info.Env(), ErrorKind::Type, "options.columns must be an Int32Array");
+      const Napi::Int32Array list = columns.As<Napi::Int32Array>();
+      if (list.ElementLength() == 0) throw make_error(info.Env(), ErrorKind::Range, "options.columns must not be empty");
+      for (size_t c = 0; c < list.ElementLength(); ++c)
+        if (list[c] < 0 || size_t(list[c]) >= job.m)
+          throw make_error(info.Env(), ErrorKind::Range, "options.columns[" + std::to_string(c) + "] = " + std::to_string(list[c]) + " is outside 0.." + std::to_string(job.m - 1));
+      job.columns.assign(list.Data(), list.Data() + list.ElementLength());
+    }
+  }
   return job;
 }
 

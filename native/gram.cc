@@ -20,16 +20,18 @@ void mirror_upper(double* g, size_t n) {
     for (size_t j = i + 1; j < n; ++j) g[j * n + i] = g[i * n + j];
 }
 
-void row_gram(const float* w, size_t n, size_t m, double* g) {
+void row_gram(const float* w, size_t n, size_t m, double* g) { row_gram(RowMatrix{w, n, m}, g); }
+
+void row_gram(const RowMatrix& w, double* g) {
+  const size_t n = w.rows, m = w.cols();
   std::fill(g, g + n * n, 0.0);
   const size_t width = std::min(m, std::max(kMinPanelColumns, std::min(kPanelColumns, n / 2)));
   std::vector<double> panel(n * std::max<size_t>(width, 1));
   for (size_t c0 = 0; c0 < m; c0 += width) {
     const size_t cols = std::min(width, m - c0);
     for (size_t i = 0; i < n; ++i) {
-      const float* src = w + i * m + c0;
       double* dst = panel.data() + i * cols;
-      for (size_t c = 0; c < cols; ++c) dst[c] = double(src[c]);
+      for (size_t c = 0; c < cols; ++c) dst[c] = double(w.at(i, c0 + c));
     }
     blas::syrk_upper(true, n, cols, 1.0, panel.data(), cols, g, n);
   }

@@ -404,10 +404,12 @@ class RowSpacePursuit {
 
 class ColumnSpacePursuit {
  public:
-  ColumnSpacePursuit(const float* w, size_t n, size_t m)
-      : n_(n), m_(m), w_(n * m), b_(m * m, 0.0), residual_(n), score_sq_(n), score_ref_(n),
-        gram_diag_(n), selected_(n, false), row_of_(n), score_(n) {
-    for (size_t i = 0; i < n * m; ++i) w_[i] = double(w[i]);
+  explicit ColumnSpacePursuit(const RowMatrix& matrix)
+      : n_(matrix.rows), m_(matrix.cols()), w_(n_ * m_), b_(m_ * m_, 0.0), residual_(n_), score_sq_(n_), score_ref_(n_),
+        gram_diag_(n_), selected_(n_, false), row_of_(n_), score_(n_) {
+    const size_t n = n_, m = m_;
+    for (size_t i = 0; i < n; ++i)
+      for (size_t c = 0; c < m; ++c) w_[i * m + c] = double(matrix.at(i, c));
     blas::syrk_upper(false, m, n, 1.0, w_.data(), m, b_.data(), m);
     mirror_upper(b_.data(), m);
     constexpr size_t kRows = 256;
@@ -569,11 +571,16 @@ void check_sizes(size_t n, size_t k) {
 }  // namespace
 
 SompResult somp_weights(const float* w, size_t n, size_t m, size_t k, const SompOptions& options) {
+  return somp_weights(RowMatrix{w, n, m}, k, options);
+}
+
+SompResult somp_weights(const RowMatrix& w, size_t k, const SompOptions& options) {
+  const size_t n = w.rows, m = w.cols();
   check_sizes(n, k);
   if (m == 0) throw std::invalid_argument("m must be at least 1");
   if (column_space_is_cheaper(n, m, k, options.norm)) {
     auto start = Clock::now();
-    ColumnSpacePursuit pursuit(w, n, m);
+    ColumnSpacePursuit pursuit(w);
     const double gram_seconds = seconds_since(start);
     start = Clock::now();
     SompResult result = pursuit.run(k);
@@ -587,7 +594,7 @@ SompResult somp_weights(const float* w, size_t n, size_t m, size_t k, const Somp
   }
   auto start = Clock::now();
   std::vector<double> gram(n * n);
-  row_gram(w, n, m, gram.data());
+  row_gram(w, gram.data());
   const double gram_seconds = seconds_since(start);
   start = Clock::now();
   RowSpacePursuit pursuit(std::move(gram), n, options.norm, options.want_coefficients);

@@ -41,8 +41,13 @@ struct SompResult {
   double select_seconds = 0;
 };
 
+struct RowMatrix;
+
 // SOMP on the rows of a row-major float32 matrix W (n×m); picks k of the n rows.
 SompResult somp_weights(const float* w, size_t n, size_t m, size_t k, const SompOptions& options);
+
+// The same on rows seen through a subset of their columns (see RowMatrix in gram.h).
+SompResult somp_weights(const RowMatrix& w, size_t k, const SompOptions& options);
 
 // SOMP from a Gram matrix G = W·Wᵀ the caller supplies (row-major n×n, symmetric).
 SompResult somp_gram(const double* g, size_t n, size_t k, const SompOptions& options);

@@ -140,6 +140,17 @@ describe("energy and coefficients", () => {
       }
   });
 
+  it("a column subset selects exactly as the copied submatrix, in both forms", () => {
+    for (const [n, m] of [[30, 50], [90, 12]]) {
+      const w = randomNormal(n * m, n + m);
+      const columns = Int32Array.from({ length: Math.floor(m / 2) }, (_, i) => (i * 7) % m).filter((c, i, a) => a.indexOf(c) === i);
+      const sub = new Float32Array(n * columns.length);
+      for (let i = 0; i < n; i++) columns.forEach((c, j) => (sub[i * columns.length + j] = w[i * m + c]));
+      const k = Math.min(10, n);
+      expect(Array.from(sompSync(w, n, m, k, { columns }).indices)).toEqual(referenceSomp(sub, n, columns.length, k).indices);
+    }
+  });
+
   it("SOMP from a supplied Gram matrix selects the same rows", async () => {
     const n = 20, m = 30;
     const w = randomNormal(n * m, 21);

@@ -19,6 +19,9 @@ describe("argument validation names the argument", () => {
     ["length not n·m", () => sompSync(w, 3, 5, 2), RangeError, /weights has length 12 but n·m = 15/],
     ["p not 1 or 2", () => sompSync(w, 3, 4, 2, { p: 3 as never }), RangeError, /options\.p must be 1 or 2/],
     ["options not an object", () => sompSync(w, 3, 4, 2, 5 as never), TypeError, /options must be an object/],
+    ["columns not an Int32Array", () => sompSync(w, 3, 4, 2, { columns: [0, 1] as never }), TypeError, /options\.columns must be an Int32Array/],
+    ["a column out of range", () => sompSync(w, 3, 4, 2, { columns: new Int32Array([0, 4]) }), RangeError, /options\.columns\[1\] = 4 is outside 0\.\.3/],
+    ["no columns", () => sompSync(w, 3, 4, 2, { columns: new Int32Array(0) }), RangeError, /options\.columns must not be empty/],
     ["coefficients not boolean", () => sompSync(w, 3, 4, 2, { coefficients: 1 as never }), TypeError, /options\.coefficients/],
   ];
   for (const [label, call, type, message] of cases)

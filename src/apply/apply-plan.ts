@@ -130,14 +130,21 @@ export async function applyPlan(model: ModelProto, analysis: ChannelAnalysis, de
     let dims = dimsOf(tensor);
     const folded = [...axes].filter(([axis, segments]) => isConsumerAxis(tensor, axis) && segments.some((s) => foldableAlpha(analysis, s, decisions)));
     if (folded.length > 0 && tensor.dataType === FLOAT) {
-      // Cut the other axes first (the consumer's own rows), so the fold works on, and
-      // allocates, only what is kept; the folded axis keeps its offsets meanwhile.
       const keepOthers = dims.map((_, a) => (folded.some(([f]) => f === a) ? undefined : keptAlongAxis(analysis, axes, a, kept)));
       const floats = tensorFloats(tensor, analysis.external);
-      const cut = gatherAxes(bytesOf(floats), dims, 4, keepOthers);
-      let values = new Float32Array(cut.bytes.buffer, cut.bytes.byteOffset, cut.bytes.byteLength / 4);
-      dims = cut.dims;
-      for (const [axis, segments] of folded) ({ values, dims } = await rebuildAxis(analysis, values, dims, axis, segments, decisions));
+      let values: Float32Array;
+      const [[axis, segments]] = folded;
+      if (folded.length === 1 && axis === 1 && keepOthers.every((k, a) => a === 0 || !k)) {
+        // Conv and Gemm (transB) weights: fold reading only the kept output rows.
+        ({ values, dims } = await rebuildAxis(analysis, floats, dims, 1, segments, decisions, keepOthers[0] ?? undefined));
+      } else {
+        // Otherwise cut the other axes first, so the fold works on what is kept; the
+        // folded axis keeps its offsets meanwhile.
+        const cut = gatherAxes(bytesOf(floats), dims, 4, keepOthers);
+        values = new Float32Array(cut.bytes.buffer, cut.bytes.byteOffset, cut.bytes.byteLength / 4);
+        dims = cut.dims;
+        for (const [foldAxis, foldSegments] of folded) ({ values, dims } = await rebuildAxis(analysis, values, dims, foldAxis, foldSegments, decisions));
+      }
       // rebuildAxis always returns a new array: the model's own bytes are never written.
       setTensorBytes(tensor, dims, bytesOf(values), analysis.external);
       continue;

@@ -17,12 +17,16 @@ export function foldableAlpha(analysis: ChannelAnalysis, segment: AxisSegment, d
 
 /**
  * Rebuilds one axis of a float32 tensor from its segments: folded segments become αᵀ·X,
- * the others keep their chosen entries. Returns the new values and dims.
+ * the others keep their chosen entries. With `outerRows` (axis 1 only) just those rows of
+ * axis 0 are read and written, so a weight's own kept rows need no intermediate copy.
+ * Returns the new values and dims.
  */
 export async function rebuildAxis(
   analysis: ChannelAnalysis, values: Float32Array, dims: number[], axis: number, segments: AxisSegment[], decisions: Decisions,
+  outerRows?: Int32Array,
 ): Promise<{ values: Float32Array; dims: number[] }> {
-  const outer = dims.slice(0, axis).reduce((a, b) => a * b, 1);
+  const outer = outerRows ? outerRows.length : dims.slice(0, axis).reduce((a, b) => a * b, 1);
+  const source = (o: number) => (outerRows ? outerRows[o] : o);
   const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
   const length = dims[axis];
   const parts: Array<{ width: number; fill: (out: Float32Array, newLength: number, at: number) => Promise<void> }> = [];
@@ -44,7 +48,7 @@ export async function rebuildAxis(
             const x = new Float32Array(n * columns);
             for (let j = 0; j < n; j++)
               for (let o = 0; o < rows; o++) {
-                const from = ((o0 + o) * length + offset + j * block) * inner;
+                const from = (source(o0 + o) * length + offset + j * block) * inner;
                 x.set(values.subarray(from, from + run), j * columns + o * run);
               }
             const y = await native.mixRows(alpha, n, k, x, columns);
@@ -62,7 +66,7 @@ export async function rebuildAxis(
       fill: async (out, newLength, at) => {
         for (let o = 0; o < outer; o++)
           channels.forEach((c, i) => {
-            const from = (o * length + offset + c * block) * inner;
+            const from = (source(o) * length + offset + c * block) * inner;
             out.set(values.subarray(from, from + run), (o * newLength + at + i * block) * inner);
           });
       },
@@ -77,6 +81,7 @@ export async function rebuildAxis(
   }
   const newDims = [...dims];
   newDims[axis] = newLength;
+  if (outerRows) newDims[0] = outerRows.length;
   return { values: out, dims: newDims };
 }
 

@@ -126,8 +126,7 @@ export async function calibrateGroups(
       choice = { group, order: Array.from(result.indices), energy: Array.from(result.energy), rankDeficient: result.rankDeficient, kept: Int32Array.from(result.indices).sort() };
     } else {
       const kept = new Map([...decisions].map(([g, d]) => [g, d.kept]));
-      const { data, n: rows, m } = groupMatrix(analysis, group, kept);
-      const selection = await selector.select(data, rows, m, width);
+      const selection = await selector.select(groupMatrix(analysis, group, kept), width);
       choice = { group, ...selection, kept: Int32Array.from(selection.order).sort() };
     }
     choices.set(group, choice);

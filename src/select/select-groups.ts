@@ -4,7 +4,7 @@
 // broken by graph position, and the later group then sees its input at full width.
 import type { ChannelAnalysis } from "../graph/analyze.js";
 import type { GroupId } from "../graph/channel-groups.js";
-import { groupMatrix, type KeptChannels } from "./group-matrix.js";
+import { groupMatrix, materialize, type KeptChannels } from "./group-matrix.js";
 import type { Selection, Selector } from "./selectors.js";
 import { leastSquaresCoefficients } from "../somp.js";
 
@@ -76,15 +76,17 @@ export async function selectGroups(
   const order = selectionOrder(analysis, [...widths.keys()]);
   for (const [done, group] of order.entries()) {
     const width = widths.get(group)!;
-    const { data, n, m } = groupMatrix(analysis, group, kept);
+    const matrix = groupMatrix(analysis, group, kept);
+    const n = matrix.n;
     const fold = foldByWeights(group);
-    const selection = await selector.select(data, n, m, width, { coefficients: fold });
+    const selection = await selector.select(matrix, width, { coefficients: fold });
     const ascending = Int32Array.from(selection.order).sort();
     kept.set(group, ascending);
     let alpha: Float64Array | undefined;
     if (fold) {
       // SOMP's own factor gives α for free (columns in selection order); others solve for it.
-      alpha = selection.alpha ? columnsInOrder(selection.alpha, n, selection.order, ascending) : await leastSquaresCoefficients(data, n, m, ascending);
+      const dense = selection.alpha ? undefined : materialize(matrix);
+      alpha = selection.alpha ? columnsInOrder(selection.alpha, n, selection.order, ascending) : await leastSquaresCoefficients(dense!.data, n, dense!.m, ascending);
     }
     choices.set(group, { ...selection, group, kept: ascending, alpha });
     onProgress?.({ group, done: done + 1, total: order.length, width, channels: n });

@@ -2,6 +2,7 @@
 // largest ℓ1 row norms (Li et al. 2017), or a seeded random draw. One interface for all.
 import { somp } from "../somp.js";
 import type { MethodName } from "./methods.js";
+import type { RowMatrix } from "./group-matrix.js";
 
 export type { MethodName } from "./methods.js";
 export { METHODS } from "./methods.js";
@@ -19,26 +20,27 @@ export interface Selection {
 
 export interface Selector {
   readonly method: MethodName;
-  /** Chooses k of the n rows of a row-major n×m matrix (with α where the method has it). */
-  select(rows: Float32Array, n: number, m: number, k: number, options?: { coefficients?: boolean }): Promise<Selection>;
+  /** Chooses k of the matrix's rows (with α where the method's own factorisation gives it). */
+  select(rows: RowMatrix, k: number, options?: { coefficients?: boolean }): Promise<Selection>;
 }
 
 class SompSelector implements Selector {
   readonly method = "somp";
   constructor(private p: 1 | 2) {}
-  async select(rows: Float32Array, n: number, m: number, k: number, options: { coefficients?: boolean } = {}): Promise<Selection> {
-    const result = await somp(rows, n, m, k, { p: this.p, coefficients: options.coefficients });
+  async select({ data, n, m, columns }: RowMatrix, k: number, options: { coefficients?: boolean } = {}): Promise<Selection> {
+    const result = await somp(data, n, m, k, { p: this.p, coefficients: options.coefficients, columns });
     return { order: Array.from(result.indices), energy: Array.from(result.energy), rankDeficient: result.rankDeficient, alpha: result.coefficients };
   }
 }
 
 class L1Selector implements Selector {
   readonly method = "l1";
-  async select(rows: Float32Array, n: number, m: number, k: number): Promise<Selection> {
+  async select({ data, n, m, columns }: RowMatrix, k: number): Promise<Selection> {
     const norms = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       let s = 0;
-      for (let j = 0; j < m; j++) s += Math.abs(rows[i * m + j]);
+      if (columns) for (const c of columns) s += Math.abs(data[i * m + c]);
+      else for (let j = 0; j < m; j++) s += Math.abs(data[i * m + j]);
       norms[i] = s;
     }
     const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => norms[b] - norms[a] || a - b);
@@ -60,7 +62,7 @@ class RandomSelector implements Selector {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
-  async select(_rows: Float32Array, n: number, _m: number, k: number): Promise<Selection> {
+  async select({ n }: RowMatrix, k: number): Promise<Selection> {
     const pool = Array.from({ length: n }, (_, i) => i);
     for (let i = 0; i < k; i++) {
       const j = i + Math.floor(this.next() * (n - i));
