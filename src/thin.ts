@@ -165,8 +165,13 @@ export async function thinLoaded(loaded: LoadedModel, options: ThinOptions = {})
  * says why. Returns the new model's bytes (weights inlined), the plan and a report.
  */
 export async function thin(input: Uint8Array | string, options: ThinOptions = {}): Promise<ThinResult> {
-  const thinned = await thinLoaded(readModel(input), options);
-  const encoded = encodeModel(thinned.loaded.model, thinned.loaded.external);
-  return { model: encoded.model, plan: thinned.plan, report: thinned.report };
+  const loaded = readModel(input);
+  try {
+    const thinned = await thinLoaded(loaded, options);
+    const encoded = encodeModel(loaded.model, loaded.external);
+    return { model: encoded.model, plan: thinned.plan, report: thinned.report };
+  } finally {
+    loaded.external.close();
+  }
 }
 

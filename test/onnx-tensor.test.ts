@@ -5,11 +5,12 @@ import * as ort from "onnxruntime-node";
 import { onnx } from "../src/onnx/proto.js";
 import { decodeModel } from "../src/onnx/read.js";
 import { tensorBytes, tensorFloats } from "../src/onnx/tensor.js";
+import { ExternalStore } from "../src/onnx/external-store.js";
 import { thin } from "../src/index.js";
 import { fixture, relativeMaxDifference, runModel, sampleInput } from "./helpers/fixtures.js";
 
 const T = onnx.TensorProto.DataType;
-const noExternal = new Map();
+const noExternal = new ExternalStore();
 
 function floatToHalf(value: number): number {
   const f = new Float32Array([value]);

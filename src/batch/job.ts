@@ -33,9 +33,14 @@ export async function runJob(job: BatchJob): Promise<BatchResult> {
   try {
     checkOutputPath(job.output, { force: job.force, protectedPaths: [job.input] });
     const loaded = readModel(job.input);
-    const thinned = await thinLoaded(loaded, job.options);
-    const encoded = encodeModel(loaded.model, loaded.external, loaded.usesExternalData ? externalFileNameFor(job.output) : undefined);
-    writeModelFiles(job.output, encoded, { force: job.force, protectedPaths: [job.input] });
+    let thinned;
+    try {
+      thinned = await thinLoaded(loaded, job.options);
+      const encoded = encodeModel(loaded.model, loaded.external, loaded.usesExternalData ? externalFileNameFor(job.output) : undefined);
+      writeModelFiles(job.output, encoded, { force: job.force, protectedPaths: [job.input] });
+    } finally {
+      loaded.external.close();
+    }
     return done({ ok: true, parameters: thinned.report.parameters, layers: { thinned: thinned.report.groups.thinned, frozen: thinned.report.groups.frozen } });
   } catch (error) {
     const message = error instanceof ThinError ? error.message : `internal error: ${(error as Error).message}`;

@@ -3,7 +3,8 @@
 // --calibrate-once, in the wide model for all groups in one pass). Statistics are streamed
 // into a C×C Gram per group in C++, so memory does not grow with the calibration set.
 import { onnx } from "../onnx/proto.js";
-import { decodeModel, type LoadedModel } from "../onnx/read.js";
+import { allTensors, decodeModel, type LoadedModel } from "../onnx/read.js";
+import { isExternal } from "../onnx/tensor.js";
 import { encodeModel } from "../onnx/write.js";
 import { GraphIndex } from "../graph/graph-index.js";
 import { analyzeChannels, type ChannelAnalysis, type ConsumerRecord } from "../graph/analyze.js";
@@ -33,7 +34,7 @@ interface Statistics {
 
 /** Bytes ONNX Runtime can load: external tensors inlined for the copy, the model left as it was. */
 function runtimeBytes(loaded: LoadedModel, model = loaded.model): Uint8Array {
-  const external = [...loaded.external.keys()];
+  const external = allTensors(model).filter(isExternal);
   const saved = external.map((t) => ({ t, rawData: t.rawData, location: t.dataLocation, entries: t.externalData }));
   const bytes = encodeModel(model, loaded.external).model;
   for (const s of saved) Object.assign(s.t, { rawData: s.rawData, dataLocation: s.location, externalData: s.entries });

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ThinError } from "../errors.js";
+import type { LoadedModel } from "../onnx/read.js";
 import { parseArgs, USAGE, type Command } from "./args.js";
 import { formatBatchLine, formatBatchSummary, formatInspect, formatReport, formatVerify } from "./format.js";
 
@@ -20,13 +21,25 @@ export interface CliStreams {
 
 async function runThin(command: Extract<Command, { kind: "thin" }>, io: CliStreams): Promise<void> {
   const { readModel } = await import("../onnx/read.js");
-  const { encodeModel, externalFileNameFor, checkOutputPath, writeModelFiles, writeAtomic } = await import("../onnx/write.js");
-  const { thinLoaded } = await import("../thin.js");
+  const { checkOutputPath } = await import("../onnx/write.js");
   const protectedPaths = [command.input];
   // Refuse a bad output before spending time on the model.
   checkOutputPath(command.output, { force: command.force, protectedPaths });
   if (command.plan) checkOutputPath(command.plan, { force: command.force, protectedPaths: [...protectedPaths, command.output] });
   const loaded = readModel(command.input);
+  try {
+    await thinAndWrite(command, io, loaded);
+  } finally {
+    loaded.external.close();
+  }
+}
+
+/** Thins the loaded model and writes the output, the plan and the verification. */
+async function thinAndWrite(command: Extract<Command, { kind: "thin" }>, io: CliStreams, loaded: LoadedModel): Promise<void> {
+  const { readModel } = await import("../onnx/read.js");
+  const { encodeModel, externalFileNameFor, writeModelFiles, writeAtomic } = await import("../onnx/write.js");
+  const { thinLoaded } = await import("../thin.js");
+  const protectedPaths = [command.input];
   const progress = !command.json && io.stderr.isTTY === true;
   const thinned = await thinLoaded(loaded, {
     ...command.options,
@@ -39,9 +52,15 @@ async function runThin(command: Extract<Command, { kind: "thin" }>, io: CliStrea
   let verification;
   if (command.verify) {
     const { verifyModels } = await import("../verify.js");
-    const original = readModel(command.input);
-    const inline = (l: typeof original) => encodeModel(l.model, l.external).model;
-    verification = await verifyModels(inline(original), inline(readModel(command.output)), command.verify);
+    const inline = (path: string) => {
+      const model = readModel(path);
+      try {
+        return encodeModel(model.model, model.external).model;
+      } finally {
+        model.external.close();
+      }
+    };
+    verification = await verifyModels(inline(command.input), inline(command.output), command.verify);
   }
   if (command.json) io.stdout.write(JSON.stringify({ output: command.output, report: thinned.report, plan: thinned.plan, verify: verification }) + "\n");
   else io.stdout.write(formatReport(thinned.plan, thinned.report, command.output) + "\n" + (verification ? formatVerify(verification) + "\n" : ""));

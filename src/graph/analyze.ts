@@ -142,8 +142,7 @@ export class OpContext {
     let tensor = this.constant(i)!;
     if (role === "parameter" && this.analysis.index.usesOfTensor(tensor).length > 1) {
       const copy: TensorProto = { ...tensor, name: `${tensor.name}::${this.node.name || this.node.output?.[0]}` };
-      const external = this.analysis.external.get(tensor);
-      if (external) this.analysis.external.set(copy, external);
+      this.analysis.external.alias(copy, tensor);
       this.analysis.privateCopies.push({ node: this.node, inputIndex: i, copy });
       tensor = copy;
     }

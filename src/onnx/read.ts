@@ -1,17 +1,18 @@
 // Reading an ONNX model: decode without copying weight bytes (raw_data fields stay views
 // into the file's buffer), and load external-data tensors relative to the model file.
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { onnx, type ModelProto, type TensorProto } from "./proto.js";
-import { checkTensorSize, isExternal, type ExternalBytes } from "./tensor.js";
+import { checkTensorSize, isExternal } from "./tensor.js";
+import { ExternalStore } from "./external-store.js";
 import { ThinError } from "../errors.js";
 
 export interface LoadedModel {
   model: ModelProto;
   /** The file path, or "<bytes>" when the model came from memory: used in messages. */
   source: string;
-  /** Bytes of the tensors stored in external files. */
-  external: ExternalBytes;
+  /** The tensors stored in external files, read when needed. */
+  external: ExternalStore;
   /** True when some tensor was stored externally (the writer then does the same). */
   usesExternalData: boolean;
 }
@@ -43,8 +44,8 @@ function externalEntry(tensor: TensorProto, key: string): string | undefined {
   return tensor.externalData?.find((e) => e.key === key)?.value ?? undefined;
 }
 
-function loadExternal(model: ModelProto, source: string, baseDir: string | undefined): ExternalBytes {
-  const external: ExternalBytes = new Map();
+function locateExternal(model: ModelProto, source: string, baseDir: string | undefined): ExternalStore {
+  const external = new ExternalStore();
   for (const tensor of allTensors(model)) {
     if (!isExternal(tensor)) continue;
     const location = externalEntry(tensor, "location");
@@ -57,14 +58,7 @@ function loadExternal(model: ModelProto, source: string, baseDir: string | undef
     const length = Number(externalEntry(tensor, "length") ?? fileSize - offset);
     if (!(offset >= 0 && length >= 0 && offset + length <= fileSize))
       throw new ThinError(`${source}: tensor "${tensor.name}" asks for bytes ${offset}..${offset + length} of "${location}", which has ${fileSize}`);
-    const bytes = Buffer.allocUnsafe(length);
-    const fd = openSync(path, "r");
-    try {
-      readSync(fd, bytes, 0, length, offset);
-    } finally {
-      closeSync(fd);
-    }
-    external.set(tensor, bytes);
+    external.addRange(tensor, path, offset, length);
   }
   return external;
 }
@@ -83,7 +77,7 @@ export function readModel(input: Uint8Array | string): LoadedModel {
     bytes = input;
   }
   const model = decodeModel(bytes, source);
-  const external = loadExternal(model, source, baseDir);
+  const external = locateExternal(model, source, baseDir);
   for (const tensor of allTensors(model)) checkTensorSize(tensor, external, source);
   return { model, source, external, usesExternalData: external.size > 0 };
 }

@@ -3,6 +3,7 @@
 // without conversion and written back in its own type.
 import { onnx, dimsOf, toNumber, type TensorProto } from "./proto.js";
 import { ThinError } from "../errors.js";
+import type { ExternalStore } from "./external-store.js";
 
 const T = onnx.TensorProto.DataType;
 
@@ -25,8 +26,8 @@ export function elementCount(tensor: TensorProto): number {
   return dimsOf(tensor).reduce((a, b) => a * b, 1);
 }
 
-/** Bytes of tensors stored outside the model file, loaded by the reader. */
-export type ExternalBytes = Map<TensorProto, Uint8Array>;
+/** Tensors stored outside the model file (see ExternalStore). */
+export type ExternalBytes = ExternalStore;
 
 export function isExternal(tensor: TensorProto): boolean {
   return tensor.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL;
@@ -38,7 +39,7 @@ const bytesOf = (view: ArrayBufferView) => new Uint8Array(view.buffer, view.byte
 function storedElements(tensor: TensorProto, external: ExternalBytes): number | undefined {
   const size = ELEMENT_BYTES[tensor.dataType ?? 0];
   if (!size) return undefined;
-  if (isExternal(tensor)) return (external.get(tensor)?.byteLength ?? 0) / size;
+  if (isExternal(tensor)) return (external.byteLength(tensor) ?? 0) / size;
   if (tensor.rawData && tensor.rawData.byteLength > 0) return tensor.rawData.byteLength / size;
   const type = tensor.dataType;
   if (type === T.FLOAT) return tensor.floatData?.length ?? 0;

@@ -1,17 +1,18 @@
 // Encoding a model and writing files atomically (a temporary file renamed into place), so
 // an interrupted run never leaves a partial output and an existing file is only replaced
 // with --force.
-import { existsSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, ftruncateSync, openSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { onnx, type ModelProto } from "./proto.js";
+import { onnx, type ModelProto, type TensorProto } from "./proto.js";
 import { isExternal, type ExternalBytes } from "./tensor.js";
 import { allTensors } from "./read.js";
 import { ThinError } from "../errors.js";
 
 export interface EncodedModel {
   model: Uint8Array;
-  /** Weights for an external-data model: the file name the model refers to, and its bytes. */
-  externalData?: { fileName: string; bytes: Uint8Array };
+  /** Weights for an external-data model: the file name the model refers to, and where
+   *  each tensor goes in it (written from the store, a tensor at a time). */
+  externalData?: { fileName: string; size: number; tensors: Array<{ tensor: TensorProto; offset: number }>; store: ExternalBytes };
 }
 
 const ALIGNMENT = 64;
@@ -31,23 +32,20 @@ export function encodeModel(model: ModelProto, external: ExternalBytes, external
     }
     return { model: onnx.ModelProto.encode(model).finish() };
   }
+  // Offsets from the lengths alone: no tensor is read until the data file is written.
   let size = 0;
-  const offsets = externalTensors.map((tensor) => {
+  const tensors = externalTensors.map((tensor) => {
     const offset = Math.ceil(size / ALIGNMENT) * ALIGNMENT;
-    size = offset + external.get(tensor)!.byteLength;
-    return offset;
-  });
-  const data = new Uint8Array(size);
-  externalTensors.forEach((tensor, i) => {
-    const bytes = external.get(tensor)!;
-    data.set(bytes, offsets[i]);
+    const length = external.byteLength(tensor)!;
+    size = offset + length;
     tensor.externalData = [
       { key: "location", value: externalFileName },
-      { key: "offset", value: String(offsets[i]) },
-      { key: "length", value: String(bytes.byteLength) },
+      { key: "offset", value: String(offset) },
+      { key: "length", value: String(length) },
     ];
+    return { tensor, offset };
   });
-  return { model: onnx.ModelProto.encode(model).finish(), externalData: { fileName: externalFileName, bytes: data } };
+  return { model: onnx.ModelProto.encode(model).finish(), externalData: { fileName: externalFileName, size, tensors, store: external } };
 }
 
 /** The external-data file name used beside an output model: "thin.onnx" → "thin.onnx.data". */
@@ -55,15 +53,33 @@ export function externalFileNameFor(outputPath: string): string {
   return basename(outputPath) + ".data";
 }
 
-export function writeAtomic(path: string, bytes: Uint8Array): void {
+/** Writes a file through a temporary one renamed into place; `fill` writes the content. */
+function writeAtomicWith(path: string, fill: (temporary: string) => void): void {
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   try {
-    writeFileSync(temporary, bytes);
+    fill(temporary);
     renameSync(temporary, path);
   } catch (error) {
     rmSync(temporary, { force: true });
     throw new ThinError(`cannot write ${path}: ${(error as Error).message}`);
   }
+}
+
+export function writeAtomic(path: string, bytes: Uint8Array): void {
+  writeAtomicWith(path, (temporary) => writeFileSync(temporary, bytes));
+}
+
+/** The external-data file, streamed from the store a tensor at a time. */
+function writeExternalData(path: string, data: NonNullable<EncodedModel["externalData"]>): void {
+  writeAtomicWith(path, (temporary) => {
+    const fd = openSync(temporary, "w");
+    try {
+      ftruncateSync(fd, data.size);
+      for (const { tensor, offset } of data.tensors) data.store.writeTo(tensor, fd, offset);
+    } finally {
+      closeSync(fd);
+    }
+  });
 }
 
 export interface OutputOptions {
@@ -86,7 +102,7 @@ export function writeModelFiles(path: string, encoded: EncodedModel, options: Ou
   if (encoded.externalData) {
     const dataPath = join(dirname(resolve(path)), encoded.externalData.fileName);
     checkOutputPath(dataPath, options);
-    writeAtomic(dataPath, encoded.externalData.bytes);
+    writeExternalData(dataPath, encoded.externalData);
   }
   writeAtomic(path, encoded.model);
 }
