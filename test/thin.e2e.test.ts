@@ -89,6 +89,17 @@ describe("what stays whole", () => {
     expect(relativeMaxDifference(folded.data, original.data)).toBeLessThan(relativeMaxDifference(sliced.data, original.data));
   });
 
+  it("NaN or infinite weights are refused, naming the tensor, whatever the method", async () => {
+    const model = decodeModel(readFileSync(fixture("vgg_plain")), "vgg_plain");
+    const weight = model.graph!.initializer!.find((t) => t.name === "features.2.weight")!;
+    const values = new Float32Array(new Uint8Array(weight.rawData!).buffer);
+    values[100] = NaN;
+    weight.rawData = new Uint8Array(values.buffer);
+    const bytes = onnx.ModelProto.encode(model).finish();
+    for (const method of ["somp", "l1", "random"] as const)
+      await expect(thin(bytes, { keep: 0.5, method })).rejects.toThrow('tensor "features.2.weight" holds NaN; weights must be finite');
+  });
+
   it("graph outputs are reported as the reason a group is kept whole", async () => {
     const { plan } = await thin(fixture("mlp"), { keep: 0.5 });
     expect(plan.groups.at(-1)!.frozen).toBe('reaches graph output "output"');

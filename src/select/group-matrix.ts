@@ -3,14 +3,13 @@
 // BatchNormalization, scaled to unit Frobenius norm, and laid side by side.
 import { dimsOf } from "../onnx/proto.js";
 import { tensorFloats } from "../onnx/tensor.js";
-import { ThinError } from "../errors.js";
 import { gatherAxes, range } from "../apply/gather.js";
 import type { ChannelAnalysis } from "../graph/analyze.js";
 import type { GroupId, ProducerRecord } from "../graph/channel-groups.js";
 
 /** Index of the first NaN or ±Infinity (v − v is NaN exactly for those), or −1. A plain
  *  loop: findIndex with a callback took seconds on VGG-16's 102M-value fc6. */
-function firstNonFinite(values: Float32Array): number {
+export function firstNonFinite(values: Float32Array): number {
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (v - v !== 0) return i;
@@ -28,15 +27,17 @@ export interface RowMatrix {
   n: number;
   m: number;
   columns?: Int32Array;
+  /** The weights the rows come from, to name them in errors. */
+  source: string;
 }
 
 /** Dense rows of exactly the columns seen. */
-export function materialize(matrix: RowMatrix): { data: Float32Array; n: number; m: number } {
-  const { data, n, m, columns } = matrix;
-  if (!columns) return { data, n, m };
+export function materialize(matrix: RowMatrix): RowMatrix {
+  const { data, n, m, columns, source } = matrix;
+  if (!columns) return matrix;
   const out = new Float32Array(n * columns.length);
   for (let i = 0; i < n; i++) for (let c = 0; c < columns.length; c++) out[i * columns.length + c] = data[i * m + columns[c]];
-  return { data: out, n, m: columns.length };
+  return { data: out, n, m: columns.length, source };
 }
 
 /** Flat row-major indices of the entries kept along each axis (undefined: all). */
@@ -73,14 +74,12 @@ export function keptAlongAxis(analysis: ChannelAnalysis, tensorAxes: ReturnType<
 function producerRows(analysis: ChannelAnalysis, producer: ProducerRecord, kept: KeptChannels, alone: boolean): RowMatrix {
   const dims = dimsOf(producer.weight);
   const floats = tensorFloats(producer.weight, analysis.external);
-  const bad = firstNonFinite(floats);
-  if (bad >= 0) throw new ThinError(`tensor "${producer.weight.name}" holds ${Number.isNaN(floats[bad]) ? "NaN" : "an infinite value"} at element ${bad}; weights must be finite`);
   const tensorAxes = analysis.slices.axes.get(producer.weight);
   const keep = dims.map((_, axis) => (axis === producer.rowAxis ? undefined : keptAlongAxis(analysis, tensorAxes, axis, kept)));
   if (alone && producer.rowAxis === 0 && !producer.batchNorm) {
     // Rows are already rows: hand the model's bytes over, seen through the kept columns.
     const n = dims[0], m = floats.length / n;
-    return { data: floats, n, m, columns: keep.some((k) => k) ? flatIndices(dims.slice(1), keep.slice(1)) : undefined };
+    return { data: floats, n, m, columns: keep.some((k) => k) ? flatIndices(dims.slice(1), keep.slice(1)) : undefined, source: `tensor "${producer.weight.name}"` };
   }
   const gathered = gatherAxes(new Uint8Array(floats.buffer, floats.byteOffset, floats.byteLength), dims, 4, keep);
   const values = new Float32Array(gathered.bytes.buffer, gathered.bytes.byteOffset, gathered.bytes.byteLength / 4);
@@ -101,7 +100,7 @@ function producerRows(analysis: ChannelAnalysis, producer: ProducerRecord, kept:
       for (let i = 0; i < m; i++) data[j * m + i] *= factor;
     }
   }
-  return { data, n, m };
+  return { data, n, m, source: `tensor "${producer.weight.name}"` };
 }
 
 /** Row matrix (n × Σm) of a group for selection; coupled producers side by side. */
@@ -122,5 +121,5 @@ export function groupMatrix(analysis: ChannelAnalysis, group: GroupId, kept: Kep
       for (let i = 0; i < block.m; i++) data[j * m + column + i] = block.data[j * block.m + i] * scale;
     column += block.m;
   }
-  return { data, n, m };
+  return { data, n, m, source: blocks.map((b) => b.source).join(", ") };
 }

@@ -2,7 +2,13 @@
 // largest ℓ1 row norms (Li et al. 2017), or a seeded random draw. One interface for all.
 import { somp } from "../somp.js";
 import type { MethodName } from "./methods.js";
-import type { RowMatrix } from "./group-matrix.js";
+import { firstNonFinite, type RowMatrix } from "./group-matrix.js";
+import { ThinError } from "../errors.js";
+
+/** The same message whichever selector finds it. */
+function nonFinite(matrix: RowMatrix, value: number): ThinError {
+  return new ThinError(`${matrix.source} holds ${Number.isNaN(value) ? "NaN" : "an infinite value"}; weights must be finite`);
+}
 
 export type { MethodName } from "./methods.js";
 export { METHODS } from "./methods.js";
@@ -27,20 +33,31 @@ export interface Selector {
 class SompSelector implements Selector {
   readonly method = "somp";
   constructor(private p: 1 | 2) {}
-  async select({ data, n, m, columns }: RowMatrix, k: number, options: { coefficients?: boolean } = {}): Promise<Selection> {
-    const result = await somp(data, n, m, k, { p: this.p, coefficients: options.coefficients, columns });
+  async select(matrix: RowMatrix, k: number, options: { coefficients?: boolean } = {}): Promise<Selection> {
+    const { data, n, m, columns } = matrix;
+    let result;
+    try {
+      // The addon checks every value natively: no JavaScript pass over large weights.
+      result = await somp(data, n, m, k, { p: this.p, coefficients: options.coefficients, columns });
+    } catch (error) {
+      const match = /weights\[(\d+)\] is/.exec((error as Error).message);
+      if (match) throw nonFinite(matrix, data[Number(match[1])]);
+      throw error;
+    }
     return { order: Array.from(result.indices), energy: Array.from(result.energy), rankDeficient: result.rankDeficient, alpha: result.coefficients };
   }
 }
 
 class L1Selector implements Selector {
   readonly method = "l1";
-  async select({ data, n, m, columns }: RowMatrix, k: number): Promise<Selection> {
+  async select(matrix: RowMatrix, k: number): Promise<Selection> {
+    const { data, n, m, columns } = matrix;
     const norms = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       let s = 0;
       if (columns) for (const c of columns) s += Math.abs(data[i * m + c]);
       else for (let j = 0; j < m; j++) s += Math.abs(data[i * m + j]);
+      if (!Number.isFinite(s)) throw nonFinite(matrix, s);
       norms[i] = s;
     }
     const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => norms[b] - norms[a] || a - b);
@@ -62,7 +79,11 @@ class RandomSelector implements Selector {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
-  async select({ n }: RowMatrix, k: number): Promise<Selection> {
+  async select(matrix: RowMatrix, k: number): Promise<Selection> {
+    // Random choice reads no value, but a model with NaN weights is still bad input.
+    const bad = firstNonFinite(matrix.data);
+    if (bad >= 0) throw nonFinite(matrix, matrix.data[bad]);
+    const n = matrix.n;
     const pool = Array.from({ length: n }, (_, i) => i);
     for (let i = 0; i < k; i++) {
       const j = i + Math.floor(this.next() * (n - i));
