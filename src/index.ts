@@ -8,4 +8,6 @@ export { inspect } from "./inspect.js";
 export type { InspectResult, InspectGroup, InspectLayer } from "./inspect.js";
 export { verifyModels as verify } from "./verify.js";
 export type { VerifyOptions, VerifyReport } from "./verify.js";
+export { thinBatch } from "./batch/batch.js";
+export type { BatchOptions, BatchResult } from "./batch/batch.js";
 export { ThinError } from "./errors.js";
