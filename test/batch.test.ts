@@ -3,18 +3,13 @@ import { afterEach, beforeEach, expect, it } from "vitest";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCli } from "../src/cli/main.js";
 import { FIXTURES, fixture, runModel, sampleInput } from "./helpers/fixtures.js";
+import { cli } from "./helpers/cli.js";
 
 let dir: string;
 beforeEach(() => (dir = mkdtempSync(join(tmpdir(), "onnx-thin-batch-"))));
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(...argv: string[]) {
-  let stdout = "", stderr = "";
-  const code = await runCli(argv, { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) } });
-  return { code, stdout, stderr };
-}
 
 it("thins every model, reports a failure without stopping the others, and exits 1", async () => {
   const input = join(dir, "in"), out = join(dir, "out");

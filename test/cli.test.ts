@@ -8,16 +8,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runCli } from "../src/cli/main.js";
 import { FIXTURES, fixture, runModel, sampleInput } from "./helpers/fixtures.js";
+import { cli } from "./helpers/cli.js";
 
 let dir: string;
 beforeEach(() => (dir = mkdtempSync(join(tmpdir(), "onnx-thin-cli-"))));
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(...argv: string[]) {
-  let stdout = "", stderr = "";
-  const code = await runCli(argv, { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) } });
-  return { code, stdout, stderr };
-}
 
 /** A float32 .npy of zeros with the given shape. */
 function npy(shape: number[]): Uint8Array {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCli } from "../src/cli/main.js";
+import { cli } from "./helpers/cli.js";
 import { onnx } from "../src/onnx/proto.js";
 import { FIXTURES, fixture, runModel, sampleInput } from "./helpers/fixtures.js";
 import { seededRandom } from "./ref/random.js";
@@ -83,8 +83,7 @@ describe("corrupted models", () => {
       const input = join(dir, `case${i}.onnx`), output = join(dir, `case${i}.thin.onnx`);
       writeFileSync(input, variant.bytes);
       if (variant.fixture === "vgg_external") copyFileSync(fixture("vgg_external").replace(/\.onnx$/, ".weights"), join(dir, "vgg_external.weights"));
-      let stdout = "", stderr = "";
-      const code = await runCli([input, "-o", output, "--keep", "0.5"], { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) } });
+      const { code, stderr } = await cli(input, "-o", output, "--keep", "0.5");
       const context = `${variant.label} (case ${i}): ${stderr}`;
       expect([0, 1], context).toContain(code);
       if (code === 1) {
