@@ -11,6 +11,7 @@ import { keptAlongAxis, type KeptChannels } from "../select/group-matrix.js";
 import { gatherAxes } from "./gather.js";
 import { biasContribution, foldableAlpha, rebuildAxis } from "./fold.js";
 import type { Decisions } from "./decisions.js";
+import type { AxisSegment } from "../graph/slice-registry.js";
 
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 const bytesOf = (v: ArrayBufferView) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
@@ -119,41 +120,51 @@ function materialisePrivateCopies(model: ModelProto, analysis: ChannelAnalysis, 
   graph.initializer = graph.initializer!.filter((t) => !originals.has(t) || read.has(t.name ?? ""));
 }
 
+type TensorAxes = NonNullable<ReturnType<ChannelAnalysis["slices"]["axes"]["get"]>>;
+
+/** A consumer's weight with α folded into `folded` axes and its other axes cut. */
+async function foldTensor(analysis: ChannelAnalysis, tensor: TensorProto, axes: TensorAxes, folded: Array<[number, AxisSegment[]]>, decisions: Decisions, kept: KeptChannels): Promise<void> {
+  let dims = dimsOf(tensor);
+  const keepOthers = dims.map((_, a) => (folded.some(([f]) => f === a) ? undefined : keptAlongAxis(analysis, axes, a, kept)));
+  const floats = tensorFloats(tensor, analysis.external);
+  let values: Float32Array;
+  const [[axis, segments]] = folded;
+  if (folded.length === 1 && axis === 1 && keepOthers.every((k, a) => a === 0 || !k)) {
+    // Conv and Gemm (transB) weights: fold reading only the kept output rows.
+    ({ values, dims } = await rebuildAxis(analysis, floats, dims, 1, segments, decisions, keepOthers[0] ?? undefined));
+  } else {
+    // Otherwise cut the other axes first, so the fold works on what is kept; the folded
+    // axis keeps its offsets meanwhile.
+    const cut = gatherAxes(bytesOf(floats), dims, 4, keepOthers);
+    values = new Float32Array(cut.bytes.buffer, cut.bytes.byteOffset, cut.bytes.byteLength / 4);
+    dims = cut.dims;
+    for (const [foldAxis, foldSegments] of folded) ({ values, dims } = await rebuildAxis(analysis, values, dims, foldAxis, foldSegments, decisions));
+  }
+  // rebuildAxis always returns a new array: the model's own bytes are never written.
+  setTensorBytes(tensor, dims, bytesOf(values), analysis.external);
+}
+
+/** Any tensor: every registered axis cut to the kept entries, in its own data type. */
+function sliceTensor(analysis: ChannelAnalysis, tensor: TensorProto, axes: TensorAxes, kept: KeptChannels): void {
+  const dims = dimsOf(tensor);
+  const keep = dims.map((_, axis) => keptAlongAxis(analysis, axes, axis, kept));
+  if (keep.every((k) => !k)) return;
+  const gathered = gatherAxes(tensorBytes(tensor, analysis.external), dims, elementBytes(tensor), keep);
+  // gatherAxes returned a fresh buffer: the input's bytes are never written.
+  setTensorBytes(tensor, gathered.dims, gathered.bytes, analysis.external);
+}
+
 export async function applyPlan(model: ModelProto, analysis: ChannelAnalysis, decisions: Decisions): Promise<void> {
   const kept: KeptChannels = new Map([...decisions].map(([g, d]) => [g, d.kept]));
   materialisePrivateCopies(model, analysis, kept);
   const additions = biasAdditions(analysis, decisions);
   // Only the axes a consumer reads the channels through take α; a group's own rows and
   // per-channel parameters are gathered like any slice.
-  const isConsumerAxis = (tensor: unknown, axis: number) => analysis.consumers.some((c) => c.weight === tensor && c.axis === axis);
+  const isConsumerAxis = (tensor: TensorProto, axis: number) => analysis.consumers.some((c) => c.weight === tensor && c.axis === axis);
   for (const [tensor, axes] of analysis.slices.axes) {
-    let dims = dimsOf(tensor);
     const folded = [...axes].filter(([axis, segments]) => isConsumerAxis(tensor, axis) && segments.some((s) => foldableAlpha(analysis, s, decisions)));
-    if (folded.length > 0 && tensor.dataType === FLOAT) {
-      const keepOthers = dims.map((_, a) => (folded.some(([f]) => f === a) ? undefined : keptAlongAxis(analysis, axes, a, kept)));
-      const floats = tensorFloats(tensor, analysis.external);
-      let values: Float32Array;
-      const [[axis, segments]] = folded;
-      if (folded.length === 1 && axis === 1 && keepOthers.every((k, a) => a === 0 || !k)) {
-        // Conv and Gemm (transB) weights: fold reading only the kept output rows.
-        ({ values, dims } = await rebuildAxis(analysis, floats, dims, 1, segments, decisions, keepOthers[0] ?? undefined));
-      } else {
-        // Otherwise cut the other axes first, so the fold works on what is kept; the
-        // folded axis keeps its offsets meanwhile.
-        const cut = gatherAxes(bytesOf(floats), dims, 4, keepOthers);
-        values = new Float32Array(cut.bytes.buffer, cut.bytes.byteOffset, cut.bytes.byteLength / 4);
-        dims = cut.dims;
-        for (const [foldAxis, foldSegments] of folded) ({ values, dims } = await rebuildAxis(analysis, values, dims, foldAxis, foldSegments, decisions));
-      }
-      // rebuildAxis always returns a new array: the model's own bytes are never written.
-      setTensorBytes(tensor, dims, bytesOf(values), analysis.external);
-      continue;
-    }
-    const keep = dims.map((_, axis) => keptAlongAxis(analysis, axes, axis, kept));
-    if (keep.every((k) => !k)) continue;
-    const gathered = gatherAxes(tensorBytes(tensor, analysis.external), dims, elementBytes(tensor), keep);
-    // gatherAxes returned a fresh buffer: the input's bytes are never written.
-    setTensorBytes(tensor, gathered.dims, gathered.bytes, analysis.external);
+    if (folded.length > 0 && tensor.dataType === FLOAT) await foldTensor(analysis, tensor, axes, folded, decisions, kept);
+    else sliceTensor(analysis, tensor, axes, kept);
   }
   for (const [consumer, addition] of additions) addBias(model, analysis, consumer, addition, kept);
   for (const fix of analysis.countFixes) applyCountFix(analysis, fix, kept);
