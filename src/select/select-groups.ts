@@ -84,9 +84,14 @@ export async function selectGroups(
     kept.set(group, ascending);
     let alpha: Float64Array | undefined;
     if (fold) {
-      // SOMP's own factor gives α for free (columns in selection order); others solve for it.
-      const dense = selection.alpha ? undefined : materialize(matrix);
-      alpha = selection.alpha ? columnsInOrder(selection.alpha, n, selection.order, ascending) : await leastSquaresCoefficients(dense!.data, n, dense!.m, ascending);
+      // SOMP's own factor gives α for free; other methods solve for it. Both take the basis
+      // in a pivoted order (SOMP's, or the solver's own, see lstsq.cc): beyond the rank many
+      // α are exact, and an unpivoted basis made the MNIST CNN's coefficients reach 33.
+      if (selection.alpha) alpha = columnsInOrder(selection.alpha, n, selection.order, ascending);
+      else {
+        const dense = materialize(matrix);
+        alpha = await leastSquaresCoefficients(dense.data, n, dense.m, ascending);
+      }
     }
     choices.set(group, { ...selection, group, kept: ascending, alpha });
     onProgress?.({ group, done: done + 1, total: order.length, width, channels: n });
