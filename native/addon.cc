@@ -41,6 +41,13 @@ size_t read_dimension(const Napi::CallbackInfo& info, size_t index, const char* 
   return size_t(v);
 }
 
+// k: a dimension that is also at most n.
+size_t read_k(const Napi::CallbackInfo& info, size_t index, size_t n) {
+  const size_t k = read_dimension(info, index, "k");
+  if (k > n) throw make_error(info.Env(), ErrorKind::Range, "k must be at most n = " + std::to_string(n) + ", got " + std::to_string(k));
+  return k;
+}
+
 template <typename Array>
 Array read_typed_array(const Napi::CallbackInfo& info, size_t index, const char* name, napi_typedarray_type type,
                        const char* type_name, size_t expected_length, const std::string& length_rule) {
@@ -208,9 +215,7 @@ SompJob read_weights_job(const Napi::CallbackInfo& info) {
   SompJob job;
   job.n = read_dimension(info, 1, "n");
   job.m = read_dimension(info, 2, "m");
-  job.k = read_dimension(info, 3, "k");
-  if (job.k > job.n)
-    throw make_error(info.Env(), ErrorKind::Range, "k must be at most n = " + std::to_string(job.n) + ", got " + std::to_string(job.k));
+  job.k = read_k(info, 3, job.n);
   job.weights = read_typed_array<Napi::Float32Array>(info, 0, "weights", napi_float32_array, "Float32Array",
                                                      job.n * job.m, "n·m").Data();
   job.options = read_options(info, 4);
@@ -250,9 +255,7 @@ Napi::Value SompSync(const Napi::CallbackInfo& info) {
 Napi::Value SompGram(const Napi::CallbackInfo& info) {
   SompJob job;
   job.n = read_dimension(info, 1, "n");
-  job.k = read_dimension(info, 2, "k");
-  if (job.k > job.n)
-    throw make_error(info.Env(), ErrorKind::Range, "k must be at most n = " + std::to_string(job.n) + ", got " + std::to_string(job.k));
+  job.k = read_k(info, 2, job.n);
   job.gram = read_typed_array<Napi::Float64Array>(info, 0, "gram", napi_float64_array, "Float64Array", job.n * job.n,
                                                   "n·n").Data();
   job.options = read_options(info, 3);

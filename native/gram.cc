@@ -20,8 +20,6 @@ void mirror_upper(double* g, size_t n) {
     for (size_t j = i + 1; j < n; ++j) g[j * n + i] = g[i * n + j];
 }
 
-void row_gram(const float* w, size_t n, size_t m, double* g) { row_gram(RowMatrix{w, n, m}, g); }
-
 void row_gram(const RowMatrix& w, double* g) {
   const size_t n = w.rows, m = w.cols();
   std::fill(g, g + n * n, 0.0);

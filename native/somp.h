@@ -43,10 +43,8 @@ struct SompResult {
 
 struct RowMatrix;
 
-// SOMP on the rows of a row-major float32 matrix W (n×m); picks k of the n rows.
-SompResult somp_weights(const float* w, size_t n, size_t m, size_t k, const SompOptions& options);
-
-// The same on rows seen through a subset of their columns (see RowMatrix in gram.h).
+// SOMP on the rows of a row-major float32 matrix W (n×m), optionally seen through a subset
+// of its columns (see RowMatrix in gram.h); picks k of the n rows.
 SompResult somp_weights(const RowMatrix& w, size_t k, const SompOptions& options);
 
 // SOMP from a Gram matrix G = W·Wᵀ the caller supplies (row-major n×n, symmetric).

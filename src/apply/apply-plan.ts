@@ -4,7 +4,7 @@
 // widths, and value_info entries that would now be stale are dropped (ONNX Runtime
 // re-infers them).
 import { onnx, dimsOf, type ModelProto, type NodeProto, type TensorProto } from "../onnx/proto.js";
-import { elementBytes, setTensorBytes, tensorBytes, tensorFloats, tensorIntegers } from "../onnx/tensor.js";
+import { bytesOf, elementBytes, setTensorBytes, tensorBytes, tensorFloats, tensorIntegers } from "../onnx/tensor.js";
 import type { ChannelAnalysis, ConsumerRecord, CountFix } from "../graph/analyze.js";
 import type { GroupId } from "../graph/channel-groups.js";
 import { keptAlongAxis, type KeptChannels } from "../select/group-matrix.js";
@@ -14,7 +14,6 @@ import type { Decisions } from "./decisions.js";
 import type { AxisSegment } from "../graph/slice-registry.js";
 
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
-const bytesOf = (v: ArrayBufferView) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
 
 function keptCount(analysis: ChannelAnalysis, segments: GroupId[], kept: KeptChannels): number {
   return segments.reduce((s, g) => s + (kept.get(analysis.groups.find(g))?.length ?? analysis.groups.size(g)), 0);

@@ -33,7 +33,8 @@ export function isExternal(tensor: TensorProto): boolean {
   return tensor.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL;
 }
 
-const bytesOf = (view: ArrayBufferView) => new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+/** The bytes under a typed array, as a view. */
+export const bytesOf = (view: ArrayBufferView) => new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 
 /** How many elements a tensor's storage holds, without copying it (undefined: not countable). */
 function storedElements(tensor: TensorProto, external: ExternalBytes): number | undefined {
